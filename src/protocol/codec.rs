@@ -1,0 +1,238 @@
+//! The three WAMP serializers: bytes in, [`Message`] out, and back.
+//!
+//! Each serializer first maps bytes to a [`Value`] and [`Message::from_value`] does the
+//! shape checks, so all three reject malformed input the same way.
+
+use super::message::{Message, MessageError};
+use crate::value::Value;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use serde::ser::{Error as _, SerializeMap, SerializeSeq};
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// A WAMP serializer, named as in the `wamp.2.<name>` WebSocket subprotocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Serializer {
+    /// `wamp.2.json`: text frames; bytes travel as `"\0" + base64` strings.
+    Json,
+    /// `wamp.2.msgpack`: binary frames; `str` and `bin` stay distinct.
+    MsgPack,
+    /// `wamp.2.cbor`: binary frames (RFC 8949).
+    Cbor,
+}
+
+/// Why a frame could not be decoded or a message could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodecError {
+    /// The bytes are not valid for the serializer.
+    Undecodable {
+        /// The serializer in use.
+        serializer: Serializer,
+        /// What the decoder said.
+        detail: String,
+    },
+    /// The bytes decode, but not to a valid WAMP message.
+    Malformed(MessageError),
+    /// The message holds something the serializer cannot carry (e.g. NaN in JSON).
+    Unencodable {
+        /// The serializer in use.
+        serializer: Serializer,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CodecError::Undecodable { serializer, detail } => {
+                write!(f, "undecodable {serializer} frame: {detail}")
+            }
+            CodecError::Malformed(e) => write!(f, "malformed message: {e}"),
+            CodecError::Unencodable { serializer, detail } => {
+                write!(f, "cannot encode message as {serializer}: {detail}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+impl fmt::Display for Serializer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Serializer {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "json" => Ok(Serializer::Json),
+            "msgpack" => Ok(Serializer::MsgPack),
+            "cbor" => Ok(Serializer::Cbor),
+            other => Err(format!(
+                "unknown serializer {other:?} (expected json, msgpack or cbor)"
+            )),
+        }
+    }
+}
+
+impl Serializer {
+    /// Every supported serializer, in the default order of preference.
+    pub const ALL: [Serializer; 3] = [Serializer::Cbor, Serializer::MsgPack, Serializer::Json];
+
+    /// The short name: `json`, `msgpack` or `cbor`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Serializer::Json => "json",
+            Serializer::MsgPack => "msgpack",
+            Serializer::Cbor => "cbor",
+        }
+    }
+
+    /// The WebSocket subprotocol, e.g. `wamp.2.json`.
+    pub fn subprotocol(self) -> &'static str {
+        match self {
+            Serializer::Json => "wamp.2.json",
+            Serializer::MsgPack => "wamp.2.msgpack",
+            Serializer::Cbor => "wamp.2.cbor",
+        }
+    }
+
+    /// The serializer for a subprotocol name, if it is one of ours.
+    pub fn from_subprotocol(name: &str) -> Option<Serializer> {
+        Serializer::ALL
+            .into_iter()
+            .find(|s| s.subprotocol() == name)
+    }
+
+    /// The RawSocket handshake serializer number.
+    pub fn rawsocket_id(self) -> u8 {
+        match self {
+            Serializer::Json => 1,
+            Serializer::MsgPack => 2,
+            Serializer::Cbor => 3,
+        }
+    }
+
+    /// True when frames are text (JSON), false when binary.
+    pub fn is_text(self) -> bool {
+        self == Serializer::Json
+    }
+
+    /// Encodes a message.
+    pub fn encode(self, message: Message) -> Result<Vec<u8>, CodecError> {
+        let value = message.into_value();
+        let result = match self {
+            Serializer::Json => {
+                serde_json::to_vec(&JsonCompatible(&value)).map_err(|e| e.to_string())
+            }
+            Serializer::MsgPack => rmp_serde::to_vec(&value).map_err(|e| e.to_string()),
+            Serializer::Cbor => {
+                let mut out = Vec::new();
+                ciborium::into_writer(&value, &mut out)
+                    .map(|()| out)
+                    .map_err(|e| e.to_string())
+            }
+        };
+        result.map_err(|detail| CodecError::Unencodable {
+            serializer: self,
+            detail,
+        })
+    }
+
+    /// Decodes one frame into a message.
+    pub fn decode(self, bytes: &[u8]) -> Result<Message, CodecError> {
+        let undecodable = |detail: String| CodecError::Undecodable {
+            serializer: self,
+            detail,
+        };
+        let value = match self {
+            Serializer::Json => {
+                let mut value: Value =
+                    serde_json::from_slice(bytes).map_err(|e| undecodable(e.to_string()))?;
+                binary_strings_to_bytes(&mut value).map_err(undecodable)?;
+                value
+            }
+            Serializer::MsgPack => {
+                let mut reader = bytes;
+                let value: Value =
+                    rmp_serde::from_read(&mut reader).map_err(|e| undecodable(e.to_string()))?;
+                if !reader.is_empty() {
+                    return Err(undecodable(format!(
+                        "{} bytes after the message",
+                        reader.len()
+                    )));
+                }
+                value
+            }
+            Serializer::Cbor => {
+                let mut reader = bytes;
+                let value: Value =
+                    ciborium::from_reader(&mut reader).map_err(|e| undecodable(e.to_string()))?;
+                if !reader.is_empty() {
+                    return Err(undecodable(format!(
+                        "{} bytes after the message",
+                        reader.len()
+                    )));
+                }
+                value
+            }
+        };
+        Message::from_value(value).map_err(CodecError::Malformed)
+    }
+}
+
+/// Serializes a value for JSON: bytes become `"\0" + base64`, and floats JSON cannot
+/// represent are refused instead of silently becoming `null`.
+struct JsonCompatible<'a>(&'a Value);
+
+impl Serialize for JsonCompatible<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Bytes(bytes) => {
+                let mut text = String::with_capacity(1 + bytes.len().div_ceil(3) * 4);
+                text.push('\0');
+                BASE64.encode_string(bytes, &mut text);
+                serializer.serialize_str(&text)
+            }
+            Value::Float(f) if !f.is_finite() => {
+                Err(S::Error::custom(format!("JSON cannot carry the float {f}")))
+            }
+            Value::List(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&JsonCompatible(item))?;
+                }
+                seq.end()
+            }
+            Value::Dict(dict) => {
+                let mut map = serializer.serialize_map(Some(dict.len()))?;
+                for (key, item) in dict {
+                    map.serialize_entry(key, &JsonCompatible(item))?;
+                }
+                map.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+/// Applies the JSON binary rule on decode, in place: a string starting with `\0` is
+/// base64 bytes.
+fn binary_strings_to_bytes(value: &mut Value) -> Result<(), String> {
+    match value {
+        Value::String(s) if s.starts_with('\0') => match BASE64.decode(&s.as_bytes()[1..]) {
+            Ok(bytes) => *value = Value::Bytes(bytes),
+            Err(e) => return Err(format!("a \\0-prefixed string is not valid base64: {e}")),
+        },
+        Value::List(items) => items.iter_mut().try_for_each(binary_strings_to_bytes)?,
+        Value::Dict(dict) => dict.values_mut().try_for_each(binary_strings_to_bytes)?,
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! WAMP identifiers: the valid range and the per-session request counter.
+
+/// The largest ID WAMP allows: 2^53, so IDs survive a round trip through a JavaScript number.
+pub const MAX_ID: u64 = 1 << 53;
+
+/// True when `id` is a valid WAMP ID (1..=2^53).
+pub fn is_valid_id(id: u64) -> bool {
+    (1..=MAX_ID).contains(&id)
+}
+
+/// Hands out request IDs for one session: 1, 2, 3, ... wrapping back to 1 after 2^53,
+/// as the spec requires (routers do not enforce it, so the client must get it right).
+#[derive(Debug, Clone)]
+pub struct RequestIds {
+    last: u64,
+}
+
+impl RequestIds {
+    /// A counter whose first ID is 1.
+    pub fn new() -> Self {
+        RequestIds { last: 0 }
+    }
+
+    /// A counter whose next ID is `last + 1` (wrapping); lets tests reach the wrap point.
+    pub fn starting_after(last: u64) -> Self {
+        RequestIds { last }
+    }
+
+    /// The ID [`next_id`](Self::next_id) will return, without using it up: a request
+    /// that fails to encode is never sent, so it must not leave a gap in the sequence.
+    pub fn peek(&self) -> u64 {
+        if self.last >= MAX_ID {
+            1
+        } else {
+            self.last + 1
+        }
+    }
+
+    /// The next request ID.
+    pub fn next_id(&mut self) -> u64 {
+        self.last = self.peek();
+        self.last
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_start_at_one_and_step_by_one() {
+        let mut ids = RequestIds::new();
+        assert_eq!((ids.next_id(), ids.next_id(), ids.next_id()), (1, 2, 3));
+    }
+
+    #[test]
+    fn ids_wrap_after_two_to_the_53() {
+        let mut ids = RequestIds::starting_after(MAX_ID - 1);
+        assert_eq!(ids.next_id(), MAX_ID);
+        assert_eq!(ids.next_id(), 1);
+    }
+
+    #[test]
+    fn valid_range_is_one_to_two_to_the_53() {
+        assert!(!is_valid_id(0));
+        assert!(is_valid_id(1));
+        assert!(is_valid_id(MAX_ID));
+        assert!(!is_valid_id(MAX_ID + 1));
+    }
+}

@@ -1,0 +1,693 @@
+//! Every WAMP message a client sends or receives, with exact shape checks.
+//!
+//! A message travels as a list whose first element is its type code; the code and the
+//! element count fix every element's type. [`Message::from_value`] enforces that, and
+//! [`Message::into_value`] writes the shortest permitted form (no trailing empty
+//! payload elements).
+
+use super::id::is_valid_id;
+use crate::value::{Dict, Value};
+use std::fmt;
+
+/// Positional and keyword application payload carried by CALL, RESULT, EVENT, ...
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Payload {
+    /// Positional arguments (`Arguments|list`).
+    pub args: Vec<Value>,
+    /// Keyword arguments (`ArgumentsKw|dict`).
+    pub kwargs: Dict,
+}
+
+impl Payload {
+    /// A payload with the given positional and keyword arguments.
+    pub fn new(args: Vec<Value>, kwargs: Dict) -> Self {
+        Payload { args, kwargs }
+    }
+
+    /// True when there are neither args nor kwargs.
+    pub fn is_empty(&self) -> bool {
+        self.args.is_empty() && self.kwargs.is_empty()
+    }
+}
+
+/// A WAMP message (client-relevant subset of the basic and advanced profiles).
+#[allow(missing_docs)] // field names are the spec's element names
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Hello {
+        realm: String,
+        details: Dict,
+    },
+    Welcome {
+        session: u64,
+        details: Dict,
+    },
+    Abort {
+        details: Dict,
+        reason: String,
+        payload: Payload,
+    },
+    Challenge {
+        method: String,
+        extra: Dict,
+    },
+    Authenticate {
+        signature: String,
+        extra: Dict,
+    },
+    Goodbye {
+        details: Dict,
+        reason: String,
+    },
+    Error {
+        request_type: u64,
+        request: u64,
+        details: Dict,
+        error: String,
+        payload: Payload,
+    },
+    Publish {
+        request: u64,
+        options: Dict,
+        topic: String,
+        payload: Payload,
+    },
+    Published {
+        request: u64,
+        publication: u64,
+    },
+    Subscribe {
+        request: u64,
+        options: Dict,
+        topic: String,
+    },
+    Subscribed {
+        request: u64,
+        subscription: u64,
+    },
+    Unsubscribe {
+        request: u64,
+        subscription: u64,
+    },
+    Unsubscribed {
+        request: u64,
+    },
+    /// The router-initiated form of UNSUBSCRIBED: `[35, 0, {"subscription": id, "reason"?: str}]`.
+    SubscriptionRevoked {
+        details: Dict,
+    },
+    Event {
+        subscription: u64,
+        publication: u64,
+        details: Dict,
+        payload: Payload,
+    },
+    Call {
+        request: u64,
+        options: Dict,
+        procedure: String,
+        payload: Payload,
+    },
+    Cancel {
+        request: u64,
+        options: Dict,
+    },
+    Result {
+        request: u64,
+        details: Dict,
+        payload: Payload,
+    },
+    Register {
+        request: u64,
+        options: Dict,
+        procedure: String,
+    },
+    Registered {
+        request: u64,
+        registration: u64,
+    },
+    Unregister {
+        request: u64,
+        registration: u64,
+    },
+    Unregistered {
+        request: u64,
+    },
+    /// The router-initiated form of UNREGISTERED: `[67, 0, {"registration": id, "reason"?: str}]`.
+    RegistrationRevoked {
+        details: Dict,
+    },
+    Invocation {
+        request: u64,
+        registration: u64,
+        details: Dict,
+        payload: Payload,
+    },
+    Interrupt {
+        request: u64,
+        options: Dict,
+    },
+    Yield {
+        request: u64,
+        options: Dict,
+        payload: Payload,
+    },
+}
+
+/// Message type codes.
+#[allow(missing_docs)]
+pub mod code {
+    pub const HELLO: u64 = 1;
+    pub const WELCOME: u64 = 2;
+    pub const ABORT: u64 = 3;
+    pub const CHALLENGE: u64 = 4;
+    pub const AUTHENTICATE: u64 = 5;
+    pub const GOODBYE: u64 = 6;
+    pub const ERROR: u64 = 8;
+    pub const PUBLISH: u64 = 16;
+    pub const PUBLISHED: u64 = 17;
+    pub const SUBSCRIBE: u64 = 32;
+    pub const SUBSCRIBED: u64 = 33;
+    pub const UNSUBSCRIBE: u64 = 34;
+    pub const UNSUBSCRIBED: u64 = 35;
+    pub const EVENT: u64 = 36;
+    pub const CALL: u64 = 48;
+    pub const CANCEL: u64 = 49;
+    pub const RESULT: u64 = 50;
+    pub const REGISTER: u64 = 64;
+    pub const REGISTERED: u64 = 65;
+    pub const UNREGISTER: u64 = 66;
+    pub const UNREGISTERED: u64 = 67;
+    pub const INVOCATION: u64 = 68;
+    pub const INTERRUPT: u64 = 69;
+    pub const YIELD: u64 = 70;
+}
+
+/// Why bytes or a value are not a valid WAMP message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageError(pub String);
+
+impl fmt::Display for MessageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MessageError {}
+
+fn invalid<T>(text: impl Into<String>) -> Result<T, MessageError> {
+    Err(MessageError(text.into()))
+}
+
+/// Reads the elements of one message in order, naming the message and element on error.
+struct Fields {
+    name: &'static str,
+    items: std::vec::IntoIter<Value>,
+    position: usize,
+}
+
+impl Fields {
+    fn next(&mut self, what: &str) -> Result<Value, MessageError> {
+        self.position += 1;
+        match self.items.next() {
+            Some(v) => Ok(v),
+            None => invalid(format!("{} is missing its {what}", self.name)),
+        }
+    }
+
+    fn wrong(&self, what: &str, found: &Value) -> MessageError {
+        MessageError(format!(
+            "{} element {} ({what}) must be {}, found {}",
+            self.name,
+            self.position,
+            expected_type(what),
+            found.type_name()
+        ))
+    }
+
+    fn id(&mut self, what: &str) -> Result<u64, MessageError> {
+        let v = self.next(what)?;
+        match v.as_u64() {
+            Some(id) if is_valid_id(id) => Ok(id),
+            Some(id) => invalid(format!(
+                "{} {what} {id} is outside the valid ID range 1..2^53",
+                self.name
+            )),
+            None => Err(self.wrong(what, &v)),
+        }
+    }
+
+    fn integer(&mut self, what: &str) -> Result<u64, MessageError> {
+        let v = self.next(what)?;
+        v.as_u64().ok_or_else(|| self.wrong(what, &v))
+    }
+
+    fn dict(&mut self, what: &str) -> Result<Dict, MessageError> {
+        match self.next(what)? {
+            Value::Dict(d) => Ok(d),
+            other => Err(self.wrong(what, &other)),
+        }
+    }
+
+    fn string(&mut self, what: &str) -> Result<String, MessageError> {
+        match self.next(what)? {
+            Value::String(s) => Ok(s),
+            other => Err(self.wrong(what, &other)),
+        }
+    }
+
+    /// The optional trailing `Arguments|list, ArgumentsKw|dict`.
+    fn payload(&mut self) -> Result<Payload, MessageError> {
+        let mut payload = Payload::default();
+        if self.items.len() > 0 {
+            match self.next("arguments")? {
+                Value::List(args) => payload.args = args,
+                other => return Err(self.wrong("arguments", &other)),
+            }
+        }
+        if self.items.len() > 0 {
+            payload.kwargs = self.dict("keyword arguments")?;
+        }
+        Ok(payload)
+    }
+}
+
+fn expected_type(what: &str) -> &'static str {
+    match what {
+        "arguments" => "a list",
+        w if w.contains("details")
+            || w.contains("options")
+            || w.contains("extra")
+            || w.contains("keyword") =>
+        {
+            "a dict"
+        }
+        w if w.contains("uri")
+            || w.contains("realm")
+            || w.contains("reason")
+            || w.contains("method")
+            || w.contains("signature")
+            || w.contains("topic")
+            || w.contains("procedure") =>
+        {
+            "a string"
+        }
+        _ => "an integer",
+    }
+}
+
+/// (message name, permitted element counts including the type code)
+fn shape(code: u64) -> Option<(&'static str, &'static [usize])> {
+    use code::*;
+    Some(match code {
+        HELLO => ("HELLO", &[3]),
+        WELCOME => ("WELCOME", &[3]),
+        ABORT => ("ABORT", &[3, 4, 5]),
+        CHALLENGE => ("CHALLENGE", &[3]),
+        AUTHENTICATE => ("AUTHENTICATE", &[3]),
+        GOODBYE => ("GOODBYE", &[3]),
+        ERROR => ("ERROR", &[5, 6, 7]),
+        PUBLISH => ("PUBLISH", &[4, 5, 6]),
+        PUBLISHED => ("PUBLISHED", &[3]),
+        SUBSCRIBE => ("SUBSCRIBE", &[4]),
+        SUBSCRIBED => ("SUBSCRIBED", &[3]),
+        UNSUBSCRIBE => ("UNSUBSCRIBE", &[3]),
+        UNSUBSCRIBED => ("UNSUBSCRIBED", &[2, 3]),
+        EVENT => ("EVENT", &[4, 5, 6]),
+        CALL => ("CALL", &[4, 5, 6]),
+        CANCEL => ("CANCEL", &[3]),
+        RESULT => ("RESULT", &[3, 4, 5]),
+        REGISTER => ("REGISTER", &[4]),
+        REGISTERED => ("REGISTERED", &[3]),
+        UNREGISTER => ("UNREGISTER", &[3]),
+        UNREGISTERED => ("UNREGISTERED", &[2, 3]),
+        INVOCATION => ("INVOCATION", &[4, 5, 6]),
+        INTERRUPT => ("INTERRUPT", &[3]),
+        YIELD => ("YIELD", &[3, 4, 5]),
+        _ => return None,
+    })
+}
+
+/// The request types an ERROR may answer.
+fn is_error_request_type(code: u64) -> bool {
+    use code::*;
+    matches!(
+        code,
+        PUBLISH | SUBSCRIBE | UNSUBSCRIBE | CALL | REGISTER | UNREGISTER | INVOCATION
+    )
+}
+
+impl Message {
+    /// The message's type code.
+    pub fn code(&self) -> u64 {
+        use code::*;
+        match self {
+            Message::Hello { .. } => HELLO,
+            Message::Welcome { .. } => WELCOME,
+            Message::Abort { .. } => ABORT,
+            Message::Challenge { .. } => CHALLENGE,
+            Message::Authenticate { .. } => AUTHENTICATE,
+            Message::Goodbye { .. } => GOODBYE,
+            Message::Error { .. } => ERROR,
+            Message::Publish { .. } => PUBLISH,
+            Message::Published { .. } => PUBLISHED,
+            Message::Subscribe { .. } => SUBSCRIBE,
+            Message::Subscribed { .. } => SUBSCRIBED,
+            Message::Unsubscribe { .. } => UNSUBSCRIBE,
+            Message::Unsubscribed { .. } | Message::SubscriptionRevoked { .. } => UNSUBSCRIBED,
+            Message::Event { .. } => EVENT,
+            Message::Call { .. } => CALL,
+            Message::Cancel { .. } => CANCEL,
+            Message::Result { .. } => RESULT,
+            Message::Register { .. } => REGISTER,
+            Message::Registered { .. } => REGISTERED,
+            Message::Unregister { .. } => UNREGISTER,
+            Message::Unregistered { .. } | Message::RegistrationRevoked { .. } => UNREGISTERED,
+            Message::Invocation { .. } => INVOCATION,
+            Message::Interrupt { .. } => INTERRUPT,
+            Message::Yield { .. } => YIELD,
+        }
+    }
+
+    /// The message's name as the spec writes it, e.g. `"CALL"`.
+    pub fn name(&self) -> &'static str {
+        shape(self.code()).map_or("UNKNOWN", |(name, _)| name)
+    }
+
+    /// Parses a decoded message, checking the type code, element count and every type.
+    pub fn from_value(value: Value) -> Result<Message, MessageError> {
+        let items = match value {
+            Value::List(items) => items,
+            other => {
+                return invalid(format!(
+                    "a message must be a list, found {}",
+                    other.type_name()
+                ))
+            }
+        };
+        let code = match items.first() {
+            Some(v) => v.as_u64().ok_or_else(|| {
+                MessageError(format!(
+                    "message type must be an integer, found {}",
+                    v.type_name()
+                ))
+            })?,
+            None => return invalid("a message must not be an empty list"),
+        };
+        let (name, counts) =
+            shape(code).ok_or_else(|| MessageError(format!("unknown message type {code}")))?;
+        if !counts.contains(&items.len()) {
+            return invalid(format!(
+                "{name} must have {} elements, found {}",
+                counts
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                items.len()
+            ));
+        }
+        let len = items.len();
+        let mut f = Fields {
+            name,
+            items: items.into_iter(),
+            position: 0,
+        };
+        f.next("type")?;
+        Self::parse_fields(code, len, &mut f)
+    }
+
+    fn parse_fields(code: u64, len: usize, f: &mut Fields) -> Result<Message, MessageError> {
+        use code::*;
+        Ok(match code {
+            HELLO => Message::Hello {
+                realm: f.string("realm uri")?,
+                details: f.dict("details")?,
+            },
+            WELCOME => Message::Welcome {
+                session: f.id("session")?,
+                details: f.dict("details")?,
+            },
+            ABORT => Message::Abort {
+                details: f.dict("details")?,
+                reason: f.string("reason uri")?,
+                payload: f.payload()?,
+            },
+            CHALLENGE => Message::Challenge {
+                method: f.string("auth method")?,
+                extra: f.dict("extra")?,
+            },
+            AUTHENTICATE => Message::Authenticate {
+                signature: f.string("signature")?,
+                extra: f.dict("extra")?,
+            },
+            GOODBYE => Message::Goodbye {
+                details: f.dict("details")?,
+                reason: f.string("reason uri")?,
+            },
+            ERROR => {
+                let request_type = f.integer("request type")?;
+                if !is_error_request_type(request_type) {
+                    return invalid(format!(
+                        "ERROR answers request type {request_type}, which cannot fail"
+                    ));
+                }
+                Message::Error {
+                    request_type,
+                    request: f.id("request")?,
+                    details: f.dict("details")?,
+                    error: f.string("error uri")?,
+                    payload: f.payload()?,
+                }
+            }
+            PUBLISH => Message::Publish {
+                request: f.id("request")?,
+                options: f.dict("options")?,
+                topic: f.string("topic uri")?,
+                payload: f.payload()?,
+            },
+            PUBLISHED => Message::Published {
+                request: f.id("request")?,
+                publication: f.id("publication")?,
+            },
+            SUBSCRIBE => Message::Subscribe {
+                request: f.id("request")?,
+                options: f.dict("options")?,
+                topic: f.string("topic uri")?,
+            },
+            SUBSCRIBED => Message::Subscribed {
+                request: f.id("request")?,
+                subscription: f.id("subscription")?,
+            },
+            UNSUBSCRIBE => Message::Unsubscribe {
+                request: f.id("request")?,
+                subscription: f.id("subscription")?,
+            },
+            UNSUBSCRIBED if len == 3 => Self::revocation(f, "subscription")?,
+            UNSUBSCRIBED => Message::Unsubscribed {
+                request: f.id("request")?,
+            },
+            EVENT => Message::Event {
+                subscription: f.id("subscription")?,
+                publication: f.id("publication")?,
+                details: f.dict("details")?,
+                payload: f.payload()?,
+            },
+            CALL => Message::Call {
+                request: f.id("request")?,
+                options: f.dict("options")?,
+                procedure: f.string("procedure uri")?,
+                payload: f.payload()?,
+            },
+            CANCEL => Message::Cancel {
+                request: f.id("request")?,
+                options: f.dict("options")?,
+            },
+            RESULT => Message::Result {
+                request: f.id("request")?,
+                details: f.dict("details")?,
+                payload: f.payload()?,
+            },
+            REGISTER => Message::Register {
+                request: f.id("request")?,
+                options: f.dict("options")?,
+                procedure: f.string("procedure uri")?,
+            },
+            REGISTERED => Message::Registered {
+                request: f.id("request")?,
+                registration: f.id("registration")?,
+            },
+            UNREGISTER => Message::Unregister {
+                request: f.id("request")?,
+                registration: f.id("registration")?,
+            },
+            UNREGISTERED if len == 3 => Self::revocation(f, "registration")?,
+            UNREGISTERED => Message::Unregistered {
+                request: f.id("request")?,
+            },
+            INVOCATION => Message::Invocation {
+                request: f.id("request")?,
+                registration: f.id("registration")?,
+                details: f.dict("details")?,
+                payload: f.payload()?,
+            },
+            INTERRUPT => Message::Interrupt {
+                request: f.id("request")?,
+                options: f.dict("options")?,
+            },
+            YIELD => Message::Yield {
+                request: f.id("request")?,
+                options: f.dict("options")?,
+                payload: f.payload()?,
+            },
+            _ => return invalid(format!("unknown message type {code}")),
+        })
+    }
+
+    /// `[35|67, 0, {"subscription"|"registration": id, ...}]`
+    fn revocation(f: &mut Fields, key: &str) -> Result<Message, MessageError> {
+        if f.integer("request")? != 0 {
+            return invalid(format!(
+                "{} with details must have request 0 (a revocation)",
+                f.name
+            ));
+        }
+        let details = f.dict("details")?;
+        match details.get(key).and_then(Value::as_u64) {
+            Some(id) if is_valid_id(id) => {}
+            _ => return invalid(format!("{} revocation must name a valid {key} ID", f.name)),
+        }
+        Ok(if key == "subscription" {
+            Message::SubscriptionRevoked { details }
+        } else {
+            Message::RegistrationRevoked { details }
+        })
+    }
+
+    /// Converts the message to its list form, dropping empty trailing payload elements.
+    pub fn into_value(self) -> Value {
+        let code = Value::from(self.code());
+        let id = Value::from;
+        let s = Value::String;
+        let d = Value::Dict;
+        let items = match self {
+            Message::Hello { realm, details } => vec![code, s(realm), d(details)],
+            Message::Welcome { session, details } => vec![code, id(session), d(details)],
+            Message::Abort {
+                details,
+                reason,
+                payload,
+            } => return with_payload(vec![code, d(details), s(reason)], payload),
+            Message::Challenge { method, extra } => vec![code, s(method), d(extra)],
+            Message::Authenticate { signature, extra } => vec![code, s(signature), d(extra)],
+            Message::Goodbye { details, reason } => vec![code, d(details), s(reason)],
+            Message::Error {
+                request_type,
+                request,
+                details,
+                error,
+                payload,
+            } => {
+                return with_payload(
+                    vec![code, id(request_type), id(request), d(details), s(error)],
+                    payload,
+                )
+            }
+            Message::Publish {
+                request,
+                options,
+                topic,
+                payload,
+            } => return with_payload(vec![code, id(request), d(options), s(topic)], payload),
+            Message::Published {
+                request,
+                publication,
+            } => vec![code, id(request), id(publication)],
+            Message::Subscribe {
+                request,
+                options,
+                topic,
+            } => vec![code, id(request), d(options), s(topic)],
+            Message::Subscribed {
+                request,
+                subscription,
+            } => vec![code, id(request), id(subscription)],
+            Message::Unsubscribe {
+                request,
+                subscription,
+            } => vec![code, id(request), id(subscription)],
+            Message::Unsubscribed { request } | Message::Unregistered { request } => {
+                vec![code, id(request)]
+            }
+            Message::SubscriptionRevoked { details } | Message::RegistrationRevoked { details } => {
+                vec![code, id(0), d(details)]
+            }
+            Message::Event {
+                subscription,
+                publication,
+                details,
+                payload,
+            } => {
+                return with_payload(
+                    vec![code, id(subscription), id(publication), d(details)],
+                    payload,
+                )
+            }
+            Message::Call {
+                request,
+                options,
+                procedure,
+                payload,
+            } => return with_payload(vec![code, id(request), d(options), s(procedure)], payload),
+            Message::Cancel { request, options } | Message::Interrupt { request, options } => {
+                vec![code, id(request), d(options)]
+            }
+            Message::Result {
+                request,
+                details,
+                payload,
+            } => return with_payload(vec![code, id(request), d(details)], payload),
+            Message::Register {
+                request,
+                options,
+                procedure,
+            } => vec![code, id(request), d(options), s(procedure)],
+            Message::Registered {
+                request,
+                registration,
+            } => vec![code, id(request), id(registration)],
+            Message::Unregister {
+                request,
+                registration,
+            } => vec![code, id(request), id(registration)],
+            Message::Invocation {
+                request,
+                registration,
+                details,
+                payload,
+            } => {
+                return with_payload(
+                    vec![code, id(request), id(registration), d(details)],
+                    payload,
+                )
+            }
+            Message::Yield {
+                request,
+                options,
+                payload,
+            } => return with_payload(vec![code, id(request), d(options)], payload),
+        };
+        Value::List(items)
+    }
+}
+
+/// Appends the payload in its shortest permitted form: nothing, `[args]`, or `[args, kwargs]`.
+fn with_payload(mut items: Vec<Value>, payload: Payload) -> Value {
+    if !payload.kwargs.is_empty() {
+        items.push(Value::List(payload.args));
+        items.push(Value::Dict(payload.kwargs));
+    } else if !payload.args.is_empty() {
+        items.push(Value::List(payload.args));
+    }
+    Value::List(items)
+}

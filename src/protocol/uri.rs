@@ -1,0 +1,138 @@
+//! Client-side URI checks (the spec's loose rules).
+//!
+//! Crossbar drops the whole connection, not just the request, when a CALL carries a
+//! malformed URI, so every URI is checked before it leaves the client.
+
+use std::fmt;
+
+/// How a registration or subscription URI is matched by the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum MatchPolicy {
+    /// The URI must equal the procedure or topic (the default).
+    #[default]
+    Exact,
+    /// The URI is a prefix of the procedure or topic.
+    Prefix,
+    /// Empty URI components match any component.
+    Wildcard,
+}
+
+impl MatchPolicy {
+    /// The value of the `match` option on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchPolicy::Exact => "exact",
+            MatchPolicy::Prefix => "prefix",
+            MatchPolicy::Wildcard => "wildcard",
+        }
+    }
+}
+
+/// Why a URI was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UriError {
+    /// The URI as given.
+    pub uri: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for UriError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid URI {:?}: {}", self.uri, self.reason)
+    }
+}
+
+impl std::error::Error for UriError {}
+
+/// Checks a URI under the loose rules: components are separated by `.` and contain
+/// no whitespace or `#`; components may be empty only with `match: wildcard`, and a
+/// prefix pattern may end with a dot.
+pub fn validate(uri: &str, policy: MatchPolicy) -> Result<(), UriError> {
+    let fail = |reason| {
+        Err(UriError {
+            uri: uri.to_owned(),
+            reason,
+        })
+    };
+    if uri.is_empty() && policy != MatchPolicy::Prefix {
+        return fail("it is empty");
+    }
+    if uri.chars().any(char::is_whitespace) {
+        return fail("it contains whitespace");
+    }
+    if uri.contains('#') {
+        return fail("it contains '#'");
+    }
+    let components: Vec<&str> = uri.split('.').collect();
+    let last = components.len() - 1;
+    let has_empty = components
+        .iter()
+        .enumerate()
+        .any(|(i, c)| c.is_empty() && !(policy == MatchPolicy::Prefix && i == last));
+    if has_empty && policy != MatchPolicy::Wildcard {
+        return fail("it has an empty component (allowed only with match: wildcard)");
+    }
+    Ok(())
+}
+
+/// True when the URI is in the `wamp.` namespace, which routers reserve for themselves:
+/// a user may call such procedures but not register or publish them.
+pub fn is_reserved(uri: &str) -> bool {
+    uri == "wamp" || uri.starts_with("wamp.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_uris() {
+        for uri in ["com.example.add", "a", "Com.Example-dash.x", "x.y_z.1"] {
+            assert_eq!(validate(uri, MatchPolicy::Exact), Ok(()), "{uri}");
+        }
+    }
+
+    #[test]
+    fn rejects_whitespace_hash_and_empty_components() {
+        for uri in [
+            "",
+            "com. example",
+            "com.exa#mple",
+            "com..x",
+            ".com",
+            "com.",
+            "a\tb",
+        ] {
+            assert!(validate(uri, MatchPolicy::Exact).is_err(), "{uri:?}");
+        }
+    }
+
+    #[test]
+    fn wildcard_allows_empty_components() {
+        assert_eq!(validate("com..event", MatchPolicy::Wildcard), Ok(()));
+        assert_eq!(validate(".x.", MatchPolicy::Wildcard), Ok(()));
+        assert!(validate("com. .event", MatchPolicy::Wildcard).is_err());
+    }
+
+    #[test]
+    fn prefix_allows_a_trailing_dot_only() {
+        assert_eq!(validate("com.example.", MatchPolicy::Prefix), Ok(()));
+        assert!(validate("com..example", MatchPolicy::Prefix).is_err());
+    }
+
+    #[test]
+    fn error_names_the_uri_and_the_reason() {
+        let err = validate("bad uri", MatchPolicy::Exact).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid URI \"bad uri\": it contains whitespace"
+        );
+    }
+
+    #[test]
+    fn wamp_namespace_is_reserved() {
+        assert!(is_reserved("wamp.session.count"));
+        assert!(!is_reserved("wampish.x"));
+    }
+}

@@ -1,0 +1,220 @@
+//! WAMP over WebSocket (tungstenite): `ws://` and `wss://`.
+
+use super::stream::{Connected, Stream};
+use super::{ConnectOptions, Transport, TransportError};
+use crate::error::Error;
+use crate::protocol::codec::Serializer;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::HandshakeError;
+use tungstenite::http::{HeaderValue, Uri};
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::{Message, WebSocket};
+
+/// An open WebSocket carrying one WAMP message per WebSocket message.
+pub(crate) struct WebSocketTransport {
+    socket: WebSocket<Stream>,
+    serializer: Serializer,
+    max_message_size: usize,
+}
+
+impl WebSocketTransport {
+    /// Connects, negotiates a `wamp.2.*` subprotocol and returns a non-blocking transport.
+    pub fn connect(options: &ConnectOptions) -> Result<Self, Error> {
+        let url = options.url.as_str();
+        let fail = |detail: String| Error::Connect {
+            url: url.to_owned(),
+            detail,
+        };
+        if options.serializers.is_empty() {
+            return Err(Error::Config("no serializer configured".into()));
+        }
+        let uri: Uri = url.parse().map_err(|e| fail(format!("invalid URL: {e}")))?;
+        let secure = uri.scheme_str() == Some("wss");
+        let host = uri
+            .host()
+            .ok_or_else(|| fail("the URL has no host".into()))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+
+        let mut request = uri
+            .clone()
+            .into_client_request()
+            .map_err(|e| fail(e.to_string()))?;
+        let offered: Vec<&str> = options
+            .serializers
+            .iter()
+            .map(|s| s.subprotocol())
+            .collect();
+        let protocols =
+            HeaderValue::from_str(&offered.join(", ")).map_err(|e| fail(e.to_string()))?;
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", protocols);
+
+        let (stream, control) = Connected::open(url, host, port, secure, options.deadline)?;
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(options.max_message_size))
+            .max_frame_size(Some(options.max_message_size));
+        let (socket, response) =
+            match tungstenite::client::client_with_config(request, stream, Some(config)) {
+                Ok(done) => done,
+                Err(HandshakeError::Failure(e)) => return Err(fail(handshake_failure(e))),
+                Err(HandshakeError::Interrupted(_)) => {
+                    return Err(fail("timed out during the WebSocket handshake".into()))
+                }
+            };
+        let chosen = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let serializer = Serializer::from_subprotocol(chosen)
+            .filter(|s| options.serializers.contains(s))
+            .ok_or_else(|| {
+                fail(format!(
+                    "the router chose subprotocol {chosen:?}, not one of {offered:?}"
+                ))
+            })?;
+        control
+            .make_nonblocking()
+            .map_err(|e| fail(e.to_string()))?;
+        log::debug!("connected to {url} with {}", serializer.subprotocol());
+        Ok(WebSocketTransport {
+            socket,
+            serializer,
+            max_message_size: options.max_message_size,
+        })
+    }
+}
+
+fn handshake_failure(error: tungstenite::Error) -> String {
+    match error {
+        tungstenite::Error::Http(response) => {
+            let status = response.status();
+            let body = response
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            format!(
+                "the router refused the WebSocket upgrade with HTTP {status} {}",
+                body.trim()
+            )
+        }
+        tungstenite::Error::Io(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            "timed out during the handshake".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn transport_error(error: tungstenite::Error, limit: usize) -> TransportError {
+    use tungstenite::error::CapacityError;
+    match error {
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+            TransportError::Closed("the WebSocket is closed".into())
+        }
+        tungstenite::Error::Io(e) => TransportError::Io(e),
+        tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, .. }) => {
+            TransportError::TooLarge { size, limit }
+        }
+        other => TransportError::Protocol(other.to_string()),
+    }
+}
+
+fn would_block(error: &tungstenite::Error) -> bool {
+    matches!(error, tungstenite::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+impl Transport for WebSocketTransport {
+    fn serializer(&self) -> Serializer {
+        self.serializer
+    }
+
+    fn max_outgoing(&self) -> usize {
+        self.max_message_size
+    }
+
+    fn register(&mut self, registry: &mio::Registry, token: mio::Token) -> std::io::Result<()> {
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        registry.register(self.socket.get_mut().socket(), token, interest)
+    }
+
+    fn send(&mut self, frame: Vec<u8>) -> Result<(), TransportError> {
+        let message = if self.serializer.is_text() {
+            let text =
+                String::from_utf8(frame).map_err(|e| TransportError::Protocol(e.to_string()))?;
+            Message::Text(text.into())
+        } else {
+            Message::Binary(frame.into())
+        };
+        match self.socket.write(message) {
+            // WouldBlock means "queued, flush later".
+            Err(e) if !would_block(&e) => Err(transport_error(e, self.max_message_size)),
+            _ => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> Result<bool, TransportError> {
+        match self.socket.flush() {
+            Ok(()) => Ok(true),
+            Err(e) if would_block(&e) => Ok(false),
+            Err(e) => Err(transport_error(e, self.max_message_size)),
+        }
+    }
+
+    fn receive(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+        loop {
+            let message = match self.socket.read() {
+                Ok(message) => message,
+                Err(e) if would_block(&e) => return Ok(None),
+                Err(e) => return Err(transport_error(e, self.max_message_size)),
+            };
+            match message {
+                Message::Text(text) if self.serializer.is_text() => {
+                    return Ok(Some(bytes_of(text.into())))
+                }
+                Message::Binary(data) if !self.serializer.is_text() => {
+                    return Ok(Some(bytes_of(data)))
+                }
+                Message::Text(_) | Message::Binary(_) => {
+                    return Err(TransportError::Protocol(format!(
+                        "received a {} frame on {}",
+                        if self.serializer.is_text() {
+                            "binary"
+                        } else {
+                            "text"
+                        },
+                        self.serializer.subprotocol()
+                    )))
+                }
+                Message::Close(frame) => {
+                    let why = frame.map_or_else(
+                        || "no reason given".to_owned(),
+                        |f| format!("code {}: {}", f.code, f.reason),
+                    );
+                    return Err(TransportError::Closed(format!(
+                        "the router closed the WebSocket ({why})"
+                    )));
+                }
+                // Pings are answered by tungstenite on the next flush; pongs and raw frames carry no WAMP data.
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        // Best effort: the socket is dropped right after.
+        let _ = self.socket.close(None);
+        let _ = self.socket.flush();
+    }
+}
+
+fn bytes_of(data: tungstenite::Bytes) -> Vec<u8> {
+    data.into()
+}
