@@ -35,7 +35,7 @@ fn run() -> izaber_wamp::Result<()> {
     client.register("com.example.hello", |invocation| {
         let name: String = invocation.arg(0)?;
         let caller = invocation.details.caller_authid.clone().unwrap_or_default();
-        CallResult::value(&format!("Hello {name} (called by {caller})")).map_err(Into::into)
+        CallResult::value(format!("Hello {name} (called by {caller})")).map_err(Into::into)
     })?;
     println!("registered com.example.hello");
 

@@ -1,4 +1,42 @@
-//! izaber-wamp
+//! # izaber-wamp
+//!
+//! A blocking [WAMP](https://wamp-proto.org) client for scripts and long-running
+//! services: remote procedure calls and publish/subscribe against a WAMP router such
+//! as Crossbar.io, from any number of threads, with nothing async in sight.
+//!
+//! ```no_run
+//! use izaber_wamp::{CallResult, Client, ClientConfig};
+//!
+//! let config = ClientConfig::new("ws://127.0.0.1:8080", "izaber").with_ticket("alice", "secret");
+//! let client = Client::connect(config)?;
+//!
+//! // Offer a procedure; the handler runs on a worker thread.
+//! client.register("com.example.greet", |inv| {
+//!     let name: String = inv.arg(0)?;
+//!     Ok(CallResult::value(format!("Hello {name}"))?)
+//! })?;
+//!
+//! // Call it (any Serialize arguments; typed results via Deserialize).
+//! let greeting: String = client.call("com.example.greet", ("Ada",))?.arg(0)?;
+//!
+//! // Listen and publish.
+//! client.subscribe("com.example.news", |event| println!("news: {:?}", event.args))?;
+//! client.publish("com.example.news", ("extra!",))?;
+//! client.close()?;
+//! # Ok::<(), izaber_wamp::Error>(())
+//! ```
+//!
+//! ## How it is built
+//!
+//! * [`protocol`]: the WAMP protocol without I/O — messages, the JSON, MessagePack and
+//!   CBOR serializers, URI and ID rules, authentication and the session state machine.
+//! * [`transport`]: WebSocket (`ws://`, `wss://` with rustls).
+//! * An event-loop thread per client owns the socket and the session; the blocking
+//!   [`Client`] handle sends it commands and waits for the reply, and handlers run on
+//!   a worker pool, so a handler may itself call procedures of the same client.
+//!
+//! Every request has a timeout ([`ClientConfig::timeout`], or per call with
+//! [`CallOptions`]); every failure is an [`Error`] that names its cause.
 #![warn(missing_docs)]
 
 pub mod client;

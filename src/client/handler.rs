@@ -32,22 +32,19 @@ impl CallResult {
     /// assert_eq!(result.arg::<i32>(0)?, 42);
     /// # Ok::<(), izaber_wamp::Error>(())
     /// ```
-    pub fn value<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
+    pub fn value(value: impl Serialize) -> Result<Self, Error> {
         Ok(CallResult {
-            args: vec![crate::value::to_value(value)?],
+            args: vec![crate::value::to_value(&value)?],
             ..Self::default()
         })
     }
 
     /// A result with positional values (a tuple, array or `Vec`) and keyword values
     /// (a struct or map; `()` for none).
-    pub fn new<A: Serialize + ?Sized, K: Serialize + ?Sized>(
-        args: &A,
-        kwargs: &K,
-    ) -> Result<Self, Error> {
+    pub fn new(args: impl Serialize, kwargs: impl Serialize) -> Result<Self, Error> {
         Ok(CallResult {
-            args: to_args(args)?,
-            kwargs: to_kwargs(kwargs)?,
+            args: to_args(&args)?,
+            kwargs: to_kwargs(&kwargs)?,
             details: Dict::new(),
         })
     }

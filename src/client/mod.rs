@@ -43,7 +43,7 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// let client = Client::connect(ClientConfig::new("ws://127.0.0.1:8080", "izaber"))?;
 /// client.register("com.example.add", |inv| {
 ///     let (a, b): (i64, i64) = inv.args_as()?;
-///     CallResult::value(&(a + b)).map_err(Into::into)
+///     CallResult::value(a + b).map_err(Into::into)
 /// })?;
 /// let sum: i64 = client.call("com.example.add", (2, 3))?.arg(0)?;
 /// assert_eq!(sum, 5);
