@@ -158,18 +158,7 @@ impl Serializer {
                 binary_strings_to_bytes(&mut value).map_err(undecodable)?;
                 value
             }
-            Serializer::MsgPack => {
-                let mut reader = bytes;
-                let value: Value =
-                    rmp_serde::from_read(&mut reader).map_err(|e| undecodable(e.to_string()))?;
-                if !reader.is_empty() {
-                    return Err(undecodable(format!(
-                        "{} bytes after the message",
-                        reader.len()
-                    )));
-                }
-                value
-            }
+            Serializer::MsgPack => super::msgpack::decode(bytes).map_err(undecodable)?,
             Serializer::Cbor => {
                 let mut reader = bytes;
                 let value: Value =

@@ -226,20 +226,27 @@ impl Fields {
     }
 
     fn id(&mut self, what: &str) -> Result<u64, MessageError> {
-        let v = self.next(what)?;
-        match v.as_u64() {
-            Some(id) if is_valid_id(id) => Ok(id),
-            Some(id) => invalid(format!(
+        let id = self.integer(what)?;
+        if is_valid_id(id) {
+            Ok(id)
+        } else {
+            invalid(format!(
                 "{} {what} {id} is outside the valid ID range 1..2^53",
                 self.name
-            )),
-            None => Err(self.wrong(what, &v)),
+            ))
         }
     }
 
+    /// A non-negative integer; a negative one is named as out of range.
     fn integer(&mut self, what: &str) -> Result<u64, MessageError> {
         let v = self.next(what)?;
-        v.as_u64().ok_or_else(|| self.wrong(what, &v))
+        match v {
+            Value::Int(n) if n < 0 => invalid(format!(
+                "{} element {} ({what}) is {n}, outside the valid ID range 1..2^53",
+                self.name, self.position
+            )),
+            _ => v.as_u64().ok_or_else(|| self.wrong(what, &v)),
+        }
     }
 
     fn dict(&mut self, what: &str) -> Result<Dict, MessageError> {
@@ -386,6 +393,7 @@ impl Message {
             }
         };
         let code = match items.first() {
+            Some(Value::Int(n)) if *n < 0 => return invalid(format!("unknown message type {n}")),
             Some(v) => v.as_u64().ok_or_else(|| {
                 MessageError(format!(
                     "message type must be an integer, found {}",

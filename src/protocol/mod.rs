@@ -6,5 +6,6 @@ pub mod auth;
 pub mod codec;
 pub mod id;
 pub mod message;
+mod msgpack;
 pub mod session;
 pub mod uri;

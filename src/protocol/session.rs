@@ -431,6 +431,24 @@ impl<C> Session<C> {
     }
 
     /// Sends a request with the next request ID and records it as pending.
+    /// Sends a request message with the next request ID, which is used up only if the
+    /// message could be sent.
+    fn send_request(&mut self, build: impl FnOnce(u64) -> Message) -> Result<u64, Error> {
+        match self.state {
+            State::Established => {}
+            State::Joining => {
+                return Err(Error::ConnectionLost(
+                    "the session has not joined yet".into(),
+                ))
+            }
+            State::Closing | State::Closed => return Err(Error::Closed),
+        }
+        let request = self.ids.peek();
+        self.send(build(request))?;
+        Ok(self.ids.next_id())
+    }
+
+    /// Sends a request and records it as pending; a failure to send completes `ctx`.
     fn request(
         &mut self,
         kind: Kind,
@@ -438,29 +456,15 @@ impl<C> Session<C> {
         deadline: Option<(Instant, Duration)>,
         build: impl FnOnce(u64) -> Message,
     ) {
-        if self.state != State::Established {
-            if let Some(ctx) = ctx {
-                let err = match self.state {
-                    State::Joining => {
-                        Error::ConnectionLost("the session has not joined yet".into())
-                    }
-                    _ => Error::Closed,
-                };
-                self.complete_with(ctx, Err(err));
+        let request = match self.send_request(build) {
+            Ok(request) => request,
+            Err(e) => {
+                if let Some(ctx) = ctx {
+                    self.complete_with(ctx, Err(e));
+                }
+                return;
             }
-            return;
-        }
-        let request = self.ids.peek();
-        if let Err(e) = self.send(build(request)) {
-            if let Some(ctx) = ctx {
-                self.complete_with(ctx, Err(e));
-            }
-            return;
-        }
-        self.ids.next_id();
-        if ctx.is_none() && !matches!(kind, Kind::Abandoned) {
-            return;
-        }
+        };
         if let Some((when, _)) = deadline {
             self.deadlines.push(Reverse((when, request)));
         }
@@ -638,30 +642,15 @@ impl<C> Session<C> {
             });
             return;
         }
-        let queued_before = self.transmit.len();
-        self.request(Kind::Publish, None, None, |request| Message::Publish {
+        // The router never answers an unacknowledged publish: done once it is sent.
+        let sent = self.send_request(|request| Message::Publish {
             request,
             options,
             topic,
             payload,
         });
         if let Some(ctx) = ctx {
-            if self.transmit.len() > queued_before {
-                self.complete_with(ctx, Ok(Reply::Published(0)));
-            } else {
-                self.complete_with(ctx, Err(self.unsent_error()));
-            }
-        }
-    }
-
-    /// Why a fire-and-forget publish produced no frame: the message was refused or the session is not up.
-    fn unsent_error(&self) -> Error {
-        match self.state {
-            State::Established => {
-                Error::Serialization("the publication could not be encoded".into())
-            }
-            State::Joining => Error::ConnectionLost("the session has not joined yet".into()),
-            State::Closing | State::Closed => Error::Closed,
+            self.complete_with(ctx, sent.map(|_| Reply::Published(0)));
         }
     }
 

@@ -1,0 +1,1940 @@
+//! Drives the sans-I/O session state machine (`Session<u32>`, the context being a u32
+//! tag) with messages and frames, without sockets: every frame the session wants to send
+//! is read back with the JSON serializer and every output is checked.
+
+use izaber_wamp::protocol::auth::{Authenticator, Ticket};
+use izaber_wamp::protocol::codec::Serializer;
+use izaber_wamp::protocol::message::{code, Message, Payload};
+use izaber_wamp::protocol::session::{CloseReason, Output, Reply, Session, SessionConfig, State};
+use izaber_wamp::{Dict, Error, Value, WampError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+const AGENT: &str = "izaber-wamp-test/0.1";
+const SESSION_ID: u64 = 4_711_000_123;
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+fn config(auth: Vec<Arc<dyn Authenticator>>, max_message_size: usize) -> SessionConfig {
+    SessionConfig {
+        realm: "realm1".into(),
+        auth,
+        agent: AGENT.into(),
+        serializer: Serializer::Json,
+        max_message_size,
+    }
+}
+
+fn new_session(auth: Vec<Arc<dyn Authenticator>>) -> Session<u32> {
+    Session::new(config(auth, 1 << 20))
+}
+
+fn dict<const N: usize>(entries: [(&str, Value); N]) -> Dict {
+    entries
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
+}
+
+fn s(text: &str) -> Value {
+    Value::from(text)
+}
+
+fn args(items: Vec<Value>) -> Payload {
+    Payload::new(items, Dict::new())
+}
+
+/// Every frame the session queued, decoded with the JSON serializer.
+fn sent(session: &mut Session<u32>) -> Vec<Message> {
+    let mut messages = Vec::new();
+    while let Some(frame) = session.pop_transmit() {
+        let message = Serializer::Json
+            .decode(&frame)
+            .unwrap_or_else(|e| panic!("the session sent an undecodable frame: {e}"));
+        messages.push(message);
+    }
+    messages
+}
+
+/// Every output the session queued.
+fn outputs(session: &mut Session<u32>) -> Vec<Output<u32>> {
+    std::iter::from_fn(|| session.pop_output()).collect()
+}
+
+/// The single output, which must be a completion.
+fn one_completion(session: &mut Session<u32>) -> (u32, Result<Reply, Error>) {
+    let mut outs = outputs(session);
+    assert_eq!(outs.len(), 1, "expected exactly one output: {outs:?}");
+    match outs.remove(0) {
+        Output::Completed { ctx, result } => (ctx, result),
+        other => panic!("expected Completed, got {other:?}"),
+    }
+}
+
+/// All outputs, which must all be completions, in order.
+fn completions(session: &mut Session<u32>) -> Vec<(u32, Result<Reply, Error>)> {
+    outputs(session)
+        .into_iter()
+        .map(|out| match out {
+            Output::Completed { ctx, result } => (ctx, result),
+            other => panic!("expected Completed, got {other:?}"),
+        })
+        .collect()
+}
+
+fn roles(dealer_features: &[&str]) -> Dict {
+    let flags: Dict = dealer_features
+        .iter()
+        .map(|f| (f.to_string(), Value::Bool(true)))
+        .collect();
+    dict([
+        (
+            "dealer",
+            Value::Dict(dict([("features", Value::Dict(flags))])),
+        ),
+        (
+            "broker",
+            Value::Dict(dict([("features", Value::Dict(Dict::new()))])),
+        ),
+    ])
+}
+
+fn welcome(dealer_features: &[&str]) -> Message {
+    Message::Welcome {
+        session: SESSION_ID,
+        details: dict([
+            ("authid", s("joe")),
+            ("authrole", s("user")),
+            ("roles", Value::Dict(roles(dealer_features))),
+        ]),
+    }
+}
+
+/// A session that has sent HELLO and received WELCOME, with nothing left queued.
+fn joined_with(dealer_features: &[&str], max_message_size: usize) -> Session<u32> {
+    let mut session = Session::new(config(vec![], max_message_size));
+    assert!(matches!(sent(&mut session)[..], [Message::Hello { .. }]));
+    session.handle_message(welcome(dealer_features));
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(
+            outs[..],
+            [Output::Joined {
+                session: SESSION_ID,
+                ..
+            }]
+        ),
+        "{outs:?}"
+    );
+    assert_eq!(session.state(), State::Established);
+    session
+}
+
+fn joined() -> Session<u32> {
+    joined_with(&["call_canceling"], 1 << 20)
+}
+
+fn call(session: &mut Session<u32>, procedure: &str, ctx: u32, now: Instant) {
+    session.call(
+        procedure.into(),
+        Dict::new(),
+        args(vec![Value::Int(1)]),
+        Some(TIMEOUT),
+        ctx,
+        now,
+    );
+}
+
+fn request_id(message: &Message) -> u64 {
+    match message {
+        Message::Call { request, .. }
+        | Message::Register { request, .. }
+        | Message::Unregister { request, .. }
+        | Message::Subscribe { request, .. }
+        | Message::Unsubscribe { request, .. }
+        | Message::Publish { request, .. } => *request,
+        other => panic!("not a request: {other:?}"),
+    }
+}
+
+/// Asserts the session sent exactly one ABORT `wamp.error.protocol_violation` and closed
+/// with `ProtocolViolation`, returning the violation text.
+fn assert_protocol_violation(session: &mut Session<u32>) -> String {
+    let frames = sent(session);
+    assert!(
+        matches!(&frames[..], [Message::Abort { reason, details, payload }]
+            if reason == "wamp.error.protocol_violation"
+                && details.get("message").and_then(Value::as_str).is_some()
+                && payload.is_empty()),
+        "{frames:?}"
+    );
+    let outs = outputs(session);
+    let why = match outs.last() {
+        Some(Output::Closed(CloseReason::ProtocolViolation(why))) => why.clone(),
+        other => panic!("expected Closed(ProtocolViolation), got {other:?} in {outs:?}"),
+    };
+    let Message::Abort { details, .. } = &frames[0] else {
+        unreachable!()
+    };
+    assert_eq!(details.get("message"), Some(&s(&why)));
+    assert_eq!(session.state(), State::Closed);
+    why
+}
+
+// ---------------------------------------------------------------------------
+// Joining
+// ---------------------------------------------------------------------------
+
+#[test]
+fn hello_is_the_first_frame_and_carries_roles_and_agent() {
+    let mut session = new_session(vec![]);
+    assert_eq!(session.state(), State::Joining);
+    let frames = sent(&mut session);
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    let Message::Hello { realm, details } = &frames[0] else {
+        panic!("first frame is not HELLO: {frames:?}");
+    };
+    assert_eq!(realm, "realm1");
+    assert_eq!(details.get("agent"), Some(&s(AGENT)));
+    let roles = details
+        .get("roles")
+        .and_then(Value::as_dict)
+        .expect("roles");
+    for role in ["caller", "callee", "publisher", "subscriber"] {
+        let features = roles
+            .get(role)
+            .and_then(Value::as_dict)
+            .and_then(|r| r.get("features"))
+            .and_then(Value::as_dict)
+            .unwrap_or_else(|| panic!("role {role} without features: {roles:?}"));
+        assert!(
+            features.values().all(|v| *v == Value::Bool(true)),
+            "{role}: {features:?}"
+        );
+    }
+    let feature = |role: &str, name: &str| {
+        roles[role].as_dict().unwrap()["features"]
+            .as_dict()
+            .unwrap()
+            .contains_key(name)
+    };
+    assert!(feature("caller", "call_canceling"));
+    assert!(feature("callee", "call_canceling"));
+    assert!(feature("callee", "registration_revocation"));
+    assert!(feature("subscriber", "subscription_revocation"));
+    // Anonymous: no authmethods, so the router falls back to anonymous.
+    assert!(!details.contains_key("authmethods"), "{details:?}");
+    assert!(!details.contains_key("authid"), "{details:?}");
+    assert!(outputs(&mut session).is_empty());
+}
+
+#[test]
+fn hello_for_ticket_auth_offers_ticket_and_the_authid() {
+    let mut session = new_session(vec![Arc::new(Ticket::new("joe", "s3cret"))]);
+    let frames = sent(&mut session);
+    let [Message::Hello { details, .. }] = &frames[..] else {
+        panic!("{frames:?}");
+    };
+    assert_eq!(
+        details.get("authmethods"),
+        Some(&Value::List(vec![s("ticket")]))
+    );
+    assert_eq!(details.get("authid"), Some(&s("joe")));
+    assert!(
+        !format!("{details:?}").contains("s3cret"),
+        "the ticket must not be in HELLO"
+    );
+}
+
+#[test]
+fn challenge_for_ticket_is_answered_with_the_ticket_then_welcome_joins() {
+    let mut session = new_session(vec![Arc::new(Ticket::new("joe", "s3cret"))]);
+    sent(&mut session);
+    session.handle_message(Message::Challenge {
+        method: "ticket".into(),
+        extra: Dict::new(),
+    });
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Authenticate {
+            signature: "s3cret".into(),
+            extra: Dict::new(),
+        }]
+    );
+    assert!(outputs(&mut session).is_empty());
+    assert_eq!(session.state(), State::Joining);
+
+    session.handle_message(welcome(&[]));
+    let outs = outputs(&mut session);
+    match &outs[..] {
+        [Output::Joined {
+            session: id,
+            details,
+        }] => {
+            assert_eq!(*id, SESSION_ID);
+            assert_eq!(details.get("authid"), Some(&s("joe")));
+            assert_eq!(details.get("authrole"), Some(&s("user")));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(session.session_id(), Some(SESSION_ID));
+    assert_eq!(session.state(), State::Established);
+    assert!(sent(&mut session).is_empty());
+}
+
+#[test]
+fn every_challenge_round_is_answered_while_joining() {
+    let mut session = new_session(vec![Arc::new(Ticket::new("joe", "s3cret"))]);
+    sent(&mut session);
+    for _ in 0..2 {
+        session.handle_message(Message::Challenge {
+            method: "ticket".into(),
+            extra: Dict::new(),
+        });
+        assert!(matches!(
+            &sent(&mut session)[..],
+            [Message::Authenticate { signature, .. }] if signature == "s3cret"
+        ));
+    }
+    assert_eq!(session.state(), State::Joining);
+    assert!(outputs(&mut session).is_empty());
+}
+
+#[test]
+fn challenge_for_a_method_not_offered_aborts_the_join() {
+    let mut session = new_session(vec![Arc::new(Ticket::new("joe", "s3cret"))]);
+    sent(&mut session);
+    session.handle_message(Message::Challenge {
+        method: "wampcra".into(),
+        extra: dict([("challenge", s("{}"))]),
+    });
+    let frames = sent(&mut session);
+    let [Message::Abort {
+        details, reason, ..
+    }] = &frames[..]
+    else {
+        panic!("expected a client ABORT: {frames:?}");
+    };
+    assert_eq!(reason, "wamp.error.authentication_failed");
+    let text = details.get("message").and_then(Value::as_str).unwrap();
+    assert!(text.contains("wampcra"), "{text}");
+    let outs = outputs(&mut session);
+    match &outs[..] {
+        [Output::Closed(CloseReason::Abort { reason, message })] => {
+            assert_eq!(reason, "wamp.error.authentication_failed");
+            assert!(
+                message.as_deref().unwrap().contains("\"wampcra\""),
+                "{message:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(session.state(), State::Closed);
+}
+
+#[test]
+fn challenge_to_an_anonymous_session_aborts_the_join() {
+    let mut session = new_session(vec![]);
+    sent(&mut session);
+    session.handle_message(Message::Challenge {
+        method: "ticket".into(),
+        extra: Dict::new(),
+    });
+    assert!(matches!(
+        &sent(&mut session)[..],
+        [Message::Abort { reason, .. }] if reason == "wamp.error.authentication_failed"
+    ));
+    assert!(matches!(
+        &outputs(&mut session)[..],
+        [Output::Closed(CloseReason::Abort { .. })]
+    ));
+}
+
+#[test]
+fn router_abort_during_join_closes_with_its_reason_and_message_and_is_not_answered() {
+    let mut session = new_session(vec![Arc::new(Ticket::new("joe", "bad"))]);
+    sent(&mut session);
+    session.handle_message(Message::Abort {
+        details: dict([("message", s("wrong ticket"))]),
+        reason: "wamp.error.not_authorized".into(),
+        payload: Payload::default(),
+    });
+    assert!(sent(&mut session).is_empty(), "ABORT is never answered");
+    let outs = outputs(&mut session);
+    match &outs[..] {
+        [Output::Closed(CloseReason::Abort { reason, message })] => {
+            assert_eq!(reason, "wamp.error.not_authorized");
+            assert_eq!(message.as_deref(), Some("wrong ticket"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(session.state(), State::Closed);
+}
+
+#[test]
+fn router_abort_without_message_closes_with_no_message() {
+    let mut session = new_session(vec![]);
+    sent(&mut session);
+    session.handle_message(Message::Abort {
+        details: Dict::new(),
+        reason: "wamp.error.no_such_realm".into(),
+        payload: Payload::default(),
+    });
+    assert!(matches!(
+        &outputs(&mut session)[..],
+        [Output::Closed(CloseReason::Abort { reason, message: None })]
+            if reason == "wamp.error.no_such_realm"
+    ));
+}
+
+#[test]
+fn welcome_records_the_routers_features() {
+    let session = joined_with(&["call_canceling", "progressive_call_results"], 1 << 20);
+    assert!(session.router_supports("dealer", "call_canceling"));
+    assert!(session.router_supports("dealer", "progressive_call_results"));
+    assert!(!session.router_supports("dealer", "call_timeout"));
+    assert!(!session.router_supports("broker", "call_canceling"));
+    assert_eq!(session.session_id(), Some(SESSION_ID));
+}
+
+#[test]
+fn welcome_can_be_fed_as_an_encoded_frame() {
+    let mut session = new_session(vec![]);
+    sent(&mut session);
+    let frame = br#"[2,4711000123,{"roles":{"dealer":{"features":{"call_canceling":true}}}}]"#;
+    session.handle_frame(frame);
+    assert!(matches!(
+        &outputs(&mut session)[..],
+        [Output::Joined {
+            session: SESSION_ID,
+            ..
+        }]
+    ));
+    assert!(session.router_supports("dealer", "call_canceling"));
+}
+
+#[test]
+fn requests_before_welcome_fail_at_once_and_send_nothing() {
+    let mut session = new_session(vec![]);
+    sent(&mut session);
+    let now = Instant::now();
+    call(&mut session, "com.example.add", 1, now);
+    session.subscribe("com.example.t".into(), Dict::new(), None, 2, now);
+    let done = completions(&mut session);
+    assert_eq!(done.len(), 2, "{done:?}");
+    for (_, result) in done {
+        assert!(
+            matches!(&result, Err(Error::ConnectionLost(why)) if why.contains("not joined")),
+            "{result:?}"
+        );
+    }
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(session.state(), State::Joining);
+}
+
+#[test]
+fn hello_larger_than_the_message_limit_closes_the_session_at_once() {
+    let mut session: Session<u32> = Session::new(config(vec![], 16));
+    assert!(sent(&mut session).is_empty(), "nothing may be sent");
+    let outs = outputs(&mut session);
+    match &outs[..] {
+        [Output::Closed(CloseReason::Abort { reason, message })] => {
+            assert_eq!(reason, "wamp.error.invalid_argument");
+            assert!(message.as_deref().unwrap().contains("HELLO"), "{message:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(session.state(), State::Closed);
+}
+
+// ---------------------------------------------------------------------------
+// Request IDs
+// ---------------------------------------------------------------------------
+
+#[test]
+fn request_ids_are_sequential_from_one_across_request_kinds() {
+    let mut session = joined();
+    let now = Instant::now();
+    call(&mut session, "com.example.add", 1, now);
+    session.register("com.example.add".into(), Dict::new(), None, 2, now);
+    session.subscribe("com.example.topic".into(), Dict::new(), None, 3, now);
+    session.publish(
+        "com.example.topic".into(),
+        Dict::new(),
+        Payload::default(),
+        None,
+        4,
+        now,
+    );
+    session.publish(
+        "com.example.topic".into(),
+        dict([("acknowledge", Value::Bool(true))]),
+        Payload::default(),
+        None,
+        5,
+        now,
+    );
+    session.unsubscribe(77, None, 6, now);
+    session.unregister(88, None, 7, now);
+    call(&mut session, "com.example.other", 8, now);
+    let frames = sent(&mut session);
+    let ids: Vec<u64> = frames.iter().map(request_id).collect();
+    assert_eq!(ids, (1..=8).collect::<Vec<u64>>(), "{frames:?}");
+    let codes: Vec<u64> = frames.iter().map(Message::code).collect();
+    assert_eq!(
+        codes,
+        vec![
+            code::CALL,
+            code::REGISTER,
+            code::SUBSCRIBE,
+            code::PUBLISH,
+            code::PUBLISH,
+            code::UNSUBSCRIBE,
+            code::UNREGISTER,
+            code::CALL
+        ]
+    );
+    // Only the unacknowledged publish completed; the other seven wait.
+    assert!(matches!(
+        &completions(&mut session)[..],
+        [(4, Ok(Reply::Published(0)))]
+    ));
+    assert_eq!(session.pending_requests(), 7);
+}
+
+#[test]
+fn call_sends_procedure_options_and_payload() {
+    let mut session = joined();
+    let payload = Payload::new(
+        vec![Value::Int(2), Value::bytes([1, 2, 3])],
+        dict([("x", s("y"))]),
+    );
+    session.call(
+        "com.example.add".into(),
+        dict([("disclose_me", Value::Bool(true))]),
+        payload.clone(),
+        None,
+        1,
+        Instant::now(),
+    );
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Call {
+            request: 1,
+            options: dict([("disclose_me", Value::Bool(true))]),
+            procedure: "com.example.add".into(),
+            payload,
+        }]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Calls
+// ---------------------------------------------------------------------------
+
+#[test]
+fn result_completes_the_call_with_args_kwargs_and_details() {
+    let mut session = joined();
+    call(&mut session, "com.example.add", 7, Instant::now());
+    sent(&mut session);
+    let payload = Payload::new(vec![Value::Int(3), s("x")], dict([("sum", Value::Int(3))]));
+    let details = dict([("callee", Value::Int(99))]);
+    session.handle_message(Message::Result {
+        request: 1,
+        details: details.clone(),
+        payload: payload.clone(),
+    });
+    let (ctx, result) = one_completion(&mut session);
+    assert_eq!(ctx, 7);
+    assert_eq!(result, Ok(Reply::Result { details, payload }));
+    assert_eq!(session.pending_requests(), 0);
+    assert!(sent(&mut session).is_empty());
+}
+
+#[test]
+fn error_completes_the_call_with_a_wamp_error_keeping_uri_args_and_kwargs() {
+    let mut session = joined();
+    call(&mut session, "com.example.div", 3, Instant::now());
+    sent(&mut session);
+    session.handle_message(Message::Error {
+        request_type: code::CALL,
+        request: 1,
+        details: Dict::new(),
+        error: "com.example.error.div_by_zero".into(),
+        payload: Payload::new(
+            vec![s("cannot divide by zero")],
+            dict([("code", Value::Int(7))]),
+        ),
+    });
+    let (ctx, result) = one_completion(&mut session);
+    assert_eq!(ctx, 3);
+    assert_eq!(
+        result,
+        Err(Error::Wamp(
+            WampError::new("com.example.error.div_by_zero")
+                .with_args(vec![s("cannot divide by zero")])
+                .with_kwargs(dict([("code", Value::Int(7))]))
+        ))
+    );
+    assert_eq!(session.pending_requests(), 0);
+}
+
+#[test]
+fn progressive_result_does_not_complete_the_call_but_the_final_result_does() {
+    let mut session = joined();
+    call(&mut session, "com.example.count", 1, Instant::now());
+    sent(&mut session);
+    session.handle_message(Message::Result {
+        request: 1,
+        details: dict([("progress", Value::Bool(true))]),
+        payload: args(vec![Value::Int(1)]),
+    });
+    assert!(outputs(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 1);
+    assert_eq!(session.state(), State::Established);
+    session.handle_message(Message::Result {
+        request: 1,
+        details: Dict::new(),
+        payload: args(vec![Value::Int(2)]),
+    });
+    let (_, result) = one_completion(&mut session);
+    assert_eq!(
+        result,
+        Ok(Reply::Result {
+            details: Dict::new(),
+            payload: args(vec![Value::Int(2)])
+        })
+    );
+}
+
+#[test]
+fn result_with_progress_false_completes_the_call() {
+    let mut session = joined();
+    call(&mut session, "com.example.count", 1, Instant::now());
+    session.handle_message(Message::Result {
+        request: 1,
+        details: dict([("progress", Value::Bool(false))]),
+        payload: Payload::default(),
+    });
+    assert!(matches!(
+        one_completion(&mut session),
+        (1, Ok(Reply::Result { .. }))
+    ));
+}
+
+#[test]
+fn result_for_an_unknown_request_is_ignored() {
+    let mut session = joined();
+    session.handle_message(Message::Result {
+        request: 42,
+        details: Dict::new(),
+        payload: Payload::default(),
+    });
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(session.state(), State::Established);
+}
+
+// ---------------------------------------------------------------------------
+// Timeouts
+// ---------------------------------------------------------------------------
+
+#[test]
+fn call_timeout_completes_with_timeout_and_cancels_when_the_dealer_supports_it() {
+    let mut session = joined_with(&["call_canceling"], 1 << 20);
+    let now = Instant::now();
+    call(&mut session, "com.example.slow", 9, now);
+    sent(&mut session);
+    assert_eq!(session.next_timeout(), Some(now + TIMEOUT));
+
+    session.handle_timeout(now + TIMEOUT - Duration::from_millis(1));
+    assert!(outputs(&mut session).is_empty(), "not yet due");
+    assert!(sent(&mut session).is_empty());
+
+    session.handle_timeout(now + TIMEOUT);
+    let (ctx, result) = one_completion(&mut session);
+    assert_eq!(ctx, 9);
+    assert_eq!(
+        result,
+        Err(Error::Timeout {
+            operation: "call com.example.slow".into(),
+            after: TIMEOUT,
+        })
+    );
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Cancel {
+            request: 1,
+            options: dict([("mode", s("killnowait"))]),
+        }]
+    );
+    assert_eq!(session.pending_requests(), 0);
+    assert_eq!(session.next_timeout(), None);
+}
+
+#[test]
+fn call_timeout_sends_no_cancel_when_the_dealer_lacks_call_canceling() {
+    let mut session = joined_with(&["progressive_call_results"], 1 << 20);
+    let now = Instant::now();
+    call(&mut session, "com.example.slow", 9, now);
+    sent(&mut session);
+    session.handle_timeout(now + TIMEOUT + Duration::from_secs(1));
+    assert!(matches!(
+        one_completion(&mut session),
+        (9, Err(Error::Timeout { .. }))
+    ));
+    assert!(sent(&mut session).is_empty());
+}
+
+#[test]
+fn late_result_and_cancel_error_for_a_timed_out_call_are_ignored() {
+    let mut session = joined();
+    let now = Instant::now();
+    call(&mut session, "com.example.slow", 1, now);
+    session.handle_timeout(now + TIMEOUT);
+    outputs(&mut session);
+    sent(&mut session);
+    session.handle_message(Message::Error {
+        request_type: code::CALL,
+        request: 1,
+        details: Dict::new(),
+        error: "wamp.error.canceled".into(),
+        payload: Payload::default(),
+    });
+    session.handle_message(Message::Result {
+        request: 1,
+        details: Dict::new(),
+        payload: args(vec![Value::Int(5)]),
+    });
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(session.state(), State::Established);
+}
+
+#[test]
+fn timeouts_fire_in_deadline_order_and_only_when_due() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.call(
+        "com.example.a".into(),
+        Dict::new(),
+        Payload::default(),
+        Some(Duration::from_secs(10)),
+        1,
+        now,
+    );
+    session.call(
+        "com.example.b".into(),
+        Dict::new(),
+        Payload::default(),
+        Some(Duration::from_secs(2)),
+        2,
+        now,
+    );
+    session.call(
+        "com.example.c".into(),
+        Dict::new(),
+        Payload::default(),
+        None,
+        3,
+        now,
+    );
+    assert_eq!(session.next_timeout(), Some(now + Duration::from_secs(2)));
+    session.handle_timeout(now + Duration::from_secs(3));
+    assert!(matches!(
+        &completions(&mut session)[..],
+        [(2, Err(Error::Timeout { .. }))]
+    ));
+    assert_eq!(session.next_timeout(), Some(now + Duration::from_secs(10)));
+    session.handle_timeout(now + Duration::from_secs(60));
+    assert!(matches!(
+        &completions(&mut session)[..],
+        [(1, Err(Error::Timeout { .. }))]
+    ));
+    assert_eq!(session.next_timeout(), None);
+    assert_eq!(
+        session.pending_requests(),
+        1,
+        "the call without timeout waits"
+    );
+}
+
+#[test]
+fn answered_call_leaves_no_timeout_behind() {
+    let mut session = joined();
+    let now = Instant::now();
+    call(&mut session, "com.example.add", 1, now);
+    session.handle_message(Message::Result {
+        request: 1,
+        details: Dict::new(),
+        payload: Payload::default(),
+    });
+    outputs(&mut session);
+    assert_eq!(session.next_timeout(), None);
+    session.handle_timeout(now + TIMEOUT * 2);
+    assert!(outputs(&mut session).is_empty());
+}
+
+#[test]
+fn register_that_timed_out_is_unregistered_when_registered_arrives_late() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.register(
+        "com.example.proc".into(),
+        Dict::new(),
+        Some(TIMEOUT),
+        4,
+        now,
+    );
+    sent(&mut session);
+    session.handle_timeout(now + TIMEOUT);
+    assert_eq!(
+        one_completion(&mut session),
+        (
+            4,
+            Err(Error::Timeout {
+                operation: "register".into(),
+                after: TIMEOUT
+            })
+        )
+    );
+    session.handle_message(Message::Registered {
+        request: 1,
+        registration: 555,
+    });
+    assert!(
+        outputs(&mut session).is_empty(),
+        "nobody waits for it any more"
+    );
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Unregister {
+            request: 2,
+            registration: 555,
+        }]
+    );
+    session.handle_message(Message::Unregistered { request: 2 });
+    assert!(outputs(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 0);
+    assert_eq!(session.state(), State::Established);
+    // The undo used ID 2, so the next request gets 3.
+    call(&mut session, "com.example.x", 5, now);
+    assert_eq!(request_id(&sent(&mut session)[0]), 3);
+}
+
+#[test]
+fn subscribe_that_timed_out_is_unsubscribed_when_subscribed_arrives_late() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.subscribe("com.example.t".into(), Dict::new(), Some(TIMEOUT), 4, now);
+    sent(&mut session);
+    session.handle_timeout(now + TIMEOUT);
+    assert_eq!(
+        one_completion(&mut session),
+        (
+            4,
+            Err(Error::Timeout {
+                operation: "subscribe".into(),
+                after: TIMEOUT
+            })
+        )
+    );
+    session.handle_message(Message::Subscribed {
+        request: 1,
+        subscription: 777,
+    });
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Unsubscribe {
+            request: 2,
+            subscription: 777,
+        }]
+    );
+    session.handle_message(Message::Unsubscribed { request: 2 });
+    assert!(outputs(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 0);
+}
+
+#[test]
+fn unregister_unsubscribe_and_acknowledged_publish_time_out_by_name() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.unregister(10, Some(TIMEOUT), 1, now);
+    session.unsubscribe(20, Some(TIMEOUT), 2, now);
+    session.publish(
+        "com.example.t".into(),
+        dict([("acknowledge", Value::Bool(true))]),
+        Payload::default(),
+        Some(TIMEOUT),
+        3,
+        now,
+    );
+    sent(&mut session);
+    session.handle_timeout(now + TIMEOUT);
+    let timeout = |operation: &str| {
+        Err(Error::Timeout {
+            operation: operation.into(),
+            after: TIMEOUT,
+        })
+    };
+    assert_eq!(
+        completions(&mut session),
+        vec![
+            (1, timeout("unregister")),
+            (2, timeout("unsubscribe")),
+            (3, timeout("publish")),
+        ]
+    );
+    assert!(sent(&mut session).is_empty(), "only calls are canceled");
+    assert_eq!(session.pending_requests(), 0);
+}
+
+#[test]
+fn register_that_timed_out_and_then_failed_is_forgotten() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.register(
+        "com.example.proc".into(),
+        Dict::new(),
+        Some(TIMEOUT),
+        4,
+        now,
+    );
+    session.handle_timeout(now + TIMEOUT);
+    outputs(&mut session);
+    sent(&mut session);
+    session.handle_message(Message::Error {
+        request_type: code::REGISTER,
+        request: 1,
+        details: Dict::new(),
+        error: "wamp.error.procedure_already_exists".into(),
+        payload: Payload::default(),
+    });
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// URIs and options refused before sending
+// ---------------------------------------------------------------------------
+
+#[test]
+fn invalid_uris_complete_with_an_error_and_send_nothing() {
+    let mut session = joined();
+    let now = Instant::now();
+    call(&mut session, "com.example. add", 1, now);
+    call(&mut session, "com..add", 2, now);
+    call(&mut session, "", 3, now);
+    session.register("com.exa#mple".into(), Dict::new(), None, 4, now);
+    session.register("com..add".into(), Dict::new(), None, 5, now);
+    session.subscribe("com.example.\ttopic".into(), Dict::new(), None, 6, now);
+    session.publish(
+        "com.example.topic.".into(),
+        Dict::new(),
+        Payload::default(),
+        None,
+        7,
+        now,
+    );
+    assert!(sent(&mut session).is_empty(), "nothing may be sent");
+    let done = completions(&mut session);
+    let ctxs: Vec<u32> = done.iter().map(|(ctx, _)| *ctx).collect();
+    assert_eq!(ctxs, vec![1, 2, 3, 4, 5, 6, 7]);
+    let reasons = [
+        "whitespace",
+        "empty component",
+        "empty",
+        "'#'",
+        "empty component",
+        "whitespace",
+        "empty component",
+    ];
+    for ((ctx, result), reason) in done.into_iter().zip(reasons) {
+        match result {
+            Err(Error::InvalidUri(e)) => {
+                assert!(e.reason.contains(reason), "{ctx}: {e}");
+                assert!(e.to_string().starts_with("invalid URI"), "{ctx}: {e}");
+            }
+            other => panic!("{ctx}: expected InvalidUri, got {other:?}"),
+        }
+    }
+    assert_eq!(session.pending_requests(), 0);
+    // No ID was used up.
+    call(&mut session, "com.example.ok", 8, now);
+    assert_eq!(request_id(&sent(&mut session)[0]), 1);
+}
+
+#[test]
+fn bad_match_option_completes_with_a_config_error_and_sends_nothing() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.register(
+        "com.example".into(),
+        dict([("match", s("regex"))]),
+        None,
+        1,
+        now,
+    );
+    session.subscribe(
+        "com.example".into(),
+        dict([("match", Value::Int(1))]),
+        None,
+        2,
+        now,
+    );
+    assert!(sent(&mut session).is_empty());
+    let done = completions(&mut session);
+    assert_eq!(done.len(), 2);
+    for (ctx, result) in done {
+        assert!(
+            matches!(&result, Err(Error::Config(why)) if why.contains("option match")),
+            "{ctx}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn pattern_uris_are_accepted_with_the_matching_policy() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.register(
+        "com..add".into(),
+        dict([("match", s("wildcard"))]),
+        None,
+        1,
+        now,
+    );
+    session.subscribe(
+        "com.example.".into(),
+        dict([("match", s("prefix"))]),
+        None,
+        2,
+        now,
+    );
+    let frames = sent(&mut session);
+    assert!(matches!(
+        &frames[..],
+        [Message::Register { procedure, .. }, Message::Subscribe { topic, .. }]
+            if procedure == "com..add" && topic == "com.example."
+    ));
+    assert!(outputs(&mut session).is_empty());
+}
+
+#[test]
+fn wamp_namespace_is_refused_for_register_and_publish() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.register("wamp.my.proc".into(), Dict::new(), None, 1, now);
+    session.publish(
+        "wamp.my.topic".into(),
+        Dict::new(),
+        Payload::default(),
+        None,
+        2,
+        now,
+    );
+    assert!(sent(&mut session).is_empty());
+    for (ctx, result) in completions(&mut session) {
+        assert!(
+            matches!(&result, Err(Error::InvalidUri(e)) if e.reason.contains("reserved")),
+            "{ctx}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn wamp_namespace_is_allowed_for_call_and_subscribe() {
+    let mut session = joined();
+    let now = Instant::now();
+    call(&mut session, "wamp.session.count", 1, now);
+    session.subscribe("wamp.session.on_join".into(), Dict::new(), None, 2, now);
+    let frames = sent(&mut session);
+    assert!(matches!(
+        &frames[..],
+        [Message::Call { procedure, .. }, Message::Subscribe { topic, .. }]
+            if procedure == "wamp.session.count" && topic == "wamp.session.on_join"
+    ));
+    assert!(outputs(&mut session).is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Publish
+// ---------------------------------------------------------------------------
+
+#[test]
+fn unacknowledged_publish_completes_at_once_with_publication_zero() {
+    let mut session = joined();
+    session.publish(
+        "com.example.topic".into(),
+        Dict::new(),
+        args(vec![s("hi")]),
+        Some(TIMEOUT),
+        5,
+        Instant::now(),
+    );
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Publish {
+            request: 1,
+            options: Dict::new(),
+            topic: "com.example.topic".into(),
+            payload: args(vec![s("hi")]),
+        }]
+    );
+    assert_eq!(one_completion(&mut session), (5, Ok(Reply::Published(0))));
+    assert_eq!(session.pending_requests(), 0);
+    assert_eq!(session.next_timeout(), None);
+}
+
+#[test]
+fn acknowledged_publish_waits_for_published() {
+    let mut session = joined();
+    let options = dict([("acknowledge", Value::Bool(true))]);
+    session.publish(
+        "com.example.topic".into(),
+        options.clone(),
+        Payload::default(),
+        Some(TIMEOUT),
+        5,
+        Instant::now(),
+    );
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Publish {
+            request: 1,
+            options,
+            topic: "com.example.topic".into(),
+            payload: Payload::default(),
+        }]
+    );
+    assert!(outputs(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 1);
+    session.handle_message(Message::Published {
+        request: 1,
+        publication: 123_456,
+    });
+    assert_eq!(
+        one_completion(&mut session),
+        (5, Ok(Reply::Published(123_456)))
+    );
+}
+
+#[test]
+fn acknowledged_publish_error_completes_with_the_wamp_error() {
+    let mut session = joined();
+    session.publish(
+        "com.example.topic".into(),
+        dict([("acknowledge", Value::Bool(true))]),
+        Payload::default(),
+        None,
+        5,
+        Instant::now(),
+    );
+    session.handle_message(Message::Error {
+        request_type: code::PUBLISH,
+        request: 1,
+        details: Dict::new(),
+        error: "wamp.error.not_authorized".into(),
+        payload: Payload::default(),
+    });
+    let (_, result) = one_completion(&mut session);
+    assert_eq!(
+        result.unwrap_err().wamp_uri(),
+        Some("wamp.error.not_authorized")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Register, subscribe, unregister, unsubscribe replies
+// ---------------------------------------------------------------------------
+
+#[test]
+fn registered_subscribed_unregistered_and_unsubscribed_complete_their_requests() {
+    let mut session = joined();
+    let now = Instant::now();
+    session.register("com.example.p".into(), Dict::new(), None, 1, now);
+    session.subscribe("com.example.t".into(), Dict::new(), None, 2, now);
+    session.unregister(10, None, 3, now);
+    session.unsubscribe(20, None, 4, now);
+    sent(&mut session);
+    session.handle_message(Message::Unsubscribed { request: 4 });
+    session.handle_message(Message::Registered {
+        request: 1,
+        registration: 10,
+    });
+    session.handle_message(Message::Unregistered { request: 3 });
+    session.handle_message(Message::Subscribed {
+        request: 2,
+        subscription: 20,
+    });
+    assert_eq!(
+        completions(&mut session),
+        vec![
+            (4, Ok(Reply::Unsubscribed)),
+            (1, Ok(Reply::Registered(10))),
+            (3, Ok(Reply::Unregistered)),
+            (2, Ok(Reply::Subscribed(20))),
+        ]
+    );
+    assert_eq!(session.pending_requests(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Message size limit
+// ---------------------------------------------------------------------------
+
+#[test]
+fn payload_over_the_message_limit_fails_naming_size_and_limit_without_using_an_id() {
+    // HELLO (about 500 bytes) must still fit.
+    let limit = 1000;
+    let mut session = joined_with(&["call_canceling"], limit);
+    let now = Instant::now();
+    session.call(
+        "com.example.big".into(),
+        Dict::new(),
+        args(vec![s(&"x".repeat(1200))]),
+        Some(TIMEOUT),
+        1,
+        now,
+    );
+    assert!(sent(&mut session).is_empty(), "nothing may be sent");
+    let (ctx, result) = one_completion(&mut session);
+    assert_eq!(ctx, 1);
+    let size = match result {
+        Err(Error::PayloadTooLarge { size, limit: l }) => {
+            assert_eq!(l, limit);
+            assert!(size > limit, "{size}");
+            size
+        }
+        other => panic!("expected PayloadTooLarge, got {other:?}"),
+    };
+    // The CALL frame would be `[48,1,{},"com.example.big",["xxx..."]]`.
+    assert_eq!(size, r#"[48,1,{},"com.example.big",[""]]"#.len() + 1200);
+    let text = Error::PayloadTooLarge { size, limit }.to_string();
+    assert!(
+        text.contains(&size.to_string()) && text.contains("1000"),
+        "{text}"
+    );
+    assert_eq!(session.pending_requests(), 0);
+    assert_eq!(session.next_timeout(), None);
+
+    // The failed request did not use up ID 1.
+    call(&mut session, "com.example.small", 2, now);
+    let frames = sent(&mut session);
+    assert_eq!(request_id(&frames[0]), 1, "{frames:?}");
+}
+
+#[test]
+fn acknowledged_publish_over_the_limit_fails_with_payload_too_large() {
+    let mut session = joined_with(&[], 1000);
+    session.publish(
+        "com.example.t".into(),
+        dict([("acknowledge", Value::Bool(true))]),
+        args(vec![s(&"x".repeat(1200))]),
+        None,
+        1,
+        Instant::now(),
+    );
+    assert!(sent(&mut session).is_empty());
+    assert!(matches!(
+        one_completion(&mut session),
+        (1, Err(Error::PayloadTooLarge { limit: 1000, .. }))
+    ));
+}
+
+#[test]
+fn unacknowledged_publish_over_the_limit_fails_with_payload_too_large() {
+    let mut session = joined_with(&[], 1000);
+    session.publish(
+        "com.example.t".into(),
+        Dict::new(),
+        args(vec![s(&"x".repeat(1200))]),
+        None,
+        1,
+        Instant::now(),
+    );
+    assert!(sent(&mut session).is_empty());
+    let (ctx, result) = one_completion(&mut session);
+    assert_eq!(ctx, 1);
+    assert!(
+        matches!(result, Err(Error::PayloadTooLarge { limit: 1000, .. })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn unacknowledged_publish_over_the_limit_fails_and_sends_nothing() {
+    let mut session = joined_with(&[], 1000);
+    session.publish(
+        "com.example.t".into(),
+        Dict::new(),
+        args(vec![s(&"x".repeat(1200))]),
+        None,
+        1,
+        Instant::now(),
+    );
+    assert!(sent(&mut session).is_empty());
+    let (ctx, result) = one_completion(&mut session);
+    assert_eq!(ctx, 1);
+    assert!(result.is_err(), "{result:?}");
+    // And the ID was not used up.
+    call(&mut session, "com.example.x", 2, Instant::now());
+    assert_eq!(request_id(&sent(&mut session)[0]), 1);
+}
+
+#[test]
+fn unencodable_call_payload_fails_with_a_serialization_error_and_sends_nothing() {
+    let mut session = joined();
+    session.call(
+        "com.example.nan".into(),
+        Dict::new(),
+        args(vec![Value::Float(f64::NAN)]),
+        None,
+        1,
+        Instant::now(),
+    );
+    assert!(sent(&mut session).is_empty());
+    let (_, result) = one_completion(&mut session);
+    assert!(
+        matches!(&result, Err(Error::Serialization(why)) if why.contains("NaN")),
+        "{result:?}"
+    );
+    call(&mut session, "com.example.x", 2, Instant::now());
+    assert_eq!(request_id(&sent(&mut session)[0]), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Callee side: INVOCATION, YIELD, INTERRUPT
+// ---------------------------------------------------------------------------
+
+fn invocation(request: u64) -> Message {
+    Message::Invocation {
+        request,
+        registration: 10,
+        details: dict([("caller", Value::Int(5))]),
+        payload: Payload::new(vec![Value::Int(1), Value::Int(2)], dict([("k", s("v"))])),
+    }
+}
+
+#[test]
+fn invocation_is_output_and_yield_result_sends_yield() {
+    let mut session = joined();
+    session.handle_message(invocation(31));
+    let outs = outputs(&mut session);
+    match &outs[..] {
+        [Output::Invocation {
+            request,
+            registration,
+            details,
+            payload,
+        }] => {
+            assert_eq!((*request, *registration), (31, 10));
+            assert_eq!(details, &dict([("caller", Value::Int(5))]));
+            assert_eq!(
+                payload,
+                &Payload::new(vec![Value::Int(1), Value::Int(2)], dict([("k", s("v"))]))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    session.yield_result(31, args(vec![Value::Int(3)]));
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Yield {
+            request: 31,
+            options: Dict::new(),
+            payload: args(vec![Value::Int(3)]),
+        }]
+    );
+    // A second answer to the same invocation is dropped.
+    session.yield_result(31, args(vec![Value::Int(4)]));
+    assert!(sent(&mut session).is_empty());
+}
+
+#[test]
+fn yield_error_sends_error_for_the_invocation() {
+    let mut session = joined();
+    session.handle_message(invocation(32));
+    outputs(&mut session);
+    session.yield_error(
+        32,
+        WampError::new("com.example.error.bad").with_args(vec![s("no")]),
+    );
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Error {
+            request_type: code::INVOCATION,
+            request: 32,
+            details: Dict::new(),
+            error: "com.example.error.bad".into(),
+            payload: args(vec![s("no")]),
+        }]
+    );
+}
+
+#[test]
+fn yield_for_an_unknown_invocation_sends_nothing() {
+    let mut session = joined();
+    session.yield_result(99, Payload::default());
+    session.yield_error(98, WampError::new("com.example.error"));
+    assert!(sent(&mut session).is_empty());
+    assert!(outputs(&mut session).is_empty());
+}
+
+#[test]
+fn interrupt_with_mode_kill_sends_canceled_and_drops_the_later_yield() {
+    let mut session = joined();
+    session.handle_message(invocation(33));
+    outputs(&mut session);
+    session.handle_message(Message::Interrupt {
+        request: 33,
+        options: dict([("mode", s("kill"))]),
+    });
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Error {
+            request_type: code::INVOCATION,
+            request: 33,
+            details: Dict::new(),
+            error: "wamp.error.canceled".into(),
+            payload: Payload::default(),
+        }]
+    );
+    session.yield_result(33, args(vec![Value::Int(1)]));
+    session.yield_error(33, WampError::new("com.example.error"));
+    assert!(sent(&mut session).is_empty());
+    assert!(outputs(&mut session).is_empty());
+}
+
+#[test]
+fn interrupt_with_mode_killnowait_sends_nothing_and_drops_the_later_yield() {
+    let mut session = joined();
+    session.handle_message(invocation(34));
+    outputs(&mut session);
+    session.handle_message(Message::Interrupt {
+        request: 34,
+        options: dict([("mode", s("killnowait"))]),
+    });
+    assert!(sent(&mut session).is_empty());
+    session.yield_result(34, Payload::default());
+    assert!(sent(&mut session).is_empty());
+}
+
+#[test]
+fn interrupt_without_mode_is_treated_as_kill() {
+    let mut session = joined();
+    session.handle_message(invocation(37));
+    outputs(&mut session);
+    session.handle_message(Message::Interrupt {
+        request: 37,
+        options: Dict::new(),
+    });
+    assert!(matches!(
+        &sent(&mut session)[..],
+        [Message::Error { request: 37, error, .. }] if error == "wamp.error.canceled"
+    ));
+}
+
+#[test]
+fn interrupt_for_an_unknown_invocation_is_ignored() {
+    let mut session = joined();
+    session.handle_message(Message::Interrupt {
+        request: 12345,
+        options: dict([("mode", s("kill"))]),
+    });
+    assert!(sent(&mut session).is_empty());
+    assert!(outputs(&mut session).is_empty());
+    assert_eq!(session.state(), State::Established);
+}
+
+#[test]
+fn interrupt_for_an_answered_invocation_sends_nothing() {
+    let mut session = joined();
+    session.handle_message(invocation(35));
+    outputs(&mut session);
+    session.yield_result(35, Payload::default());
+    sent(&mut session);
+    session.handle_message(Message::Interrupt {
+        request: 35,
+        options: dict([("mode", s("kill"))]),
+    });
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(session.state(), State::Established);
+}
+
+#[test]
+fn yield_result_over_the_limit_sends_payload_size_exceeded_instead() {
+    let mut session = joined_with(&[], 1000);
+    session.handle_message(invocation(36));
+    outputs(&mut session);
+    session.yield_result(36, args(vec![s(&"x".repeat(1200))]));
+    let frames = sent(&mut session);
+    match &frames[..] {
+        [Message::Error {
+            request_type,
+            request,
+            error,
+            payload,
+            ..
+        }] => {
+            assert_eq!((*request_type, *request), (code::INVOCATION, 36));
+            assert_eq!(error, "wamp.error.payload_size_exceeded");
+            let text = payload.args[0].as_str().unwrap();
+            assert!(text.contains("1000"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Events and revocations
+// ---------------------------------------------------------------------------
+
+#[test]
+fn event_is_output_with_ids_details_and_payload() {
+    let mut session = joined();
+    let payload = Payload::new(vec![s("hello")], dict([("n", Value::Int(1))]));
+    session.handle_message(Message::Event {
+        subscription: 20,
+        publication: 9_000_000,
+        details: dict([("publisher", Value::Int(7))]),
+        payload: payload.clone(),
+    });
+    let outs = outputs(&mut session);
+    match &outs[..] {
+        [Output::Event {
+            subscription,
+            publication,
+            details,
+            payload: got,
+        }] => {
+            assert_eq!((*subscription, *publication), (20, 9_000_000));
+            assert_eq!(details, &dict([("publisher", Value::Int(7))]));
+            assert_eq!(got, &payload);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(sent(&mut session).is_empty());
+}
+
+#[test]
+fn event_frame_is_decoded_and_output() {
+    let mut session = joined();
+    session.handle_frame(br#"[36,20,21,{},["\u0000AQI="]]"#);
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(&outs[..], [Output::Event { subscription: 20, publication: 21, payload, .. }]
+            if payload.args == vec![Value::bytes([1, 2])]),
+        "{outs:?}"
+    );
+}
+
+#[test]
+fn subscription_revocation_is_output_with_reason() {
+    let mut session = joined();
+    session.handle_frame(br#"[35,0,{"subscription":20,"reason":"wamp.error.revoked"}]"#);
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(&outs[..], [Output::SubscriptionRevoked { subscription: 20, reason: Some(r) }]
+            if r == "wamp.error.revoked"),
+        "{outs:?}"
+    );
+    assert!(sent(&mut session).is_empty());
+}
+
+#[test]
+fn registration_revocation_is_output_without_reason() {
+    let mut session = joined();
+    session.handle_message(Message::RegistrationRevoked {
+        details: dict([("registration", Value::Int(10))]),
+    });
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(
+            &outs[..],
+            [Output::RegistrationRevoked {
+                registration: 10,
+                reason: None
+            }]
+        ),
+        "{outs:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Ending the session
+// ---------------------------------------------------------------------------
+
+#[test]
+fn router_goodbye_is_answered_and_fails_pending_requests() {
+    let mut session = joined();
+    let now = Instant::now();
+    call(&mut session, "com.example.a", 1, now);
+    session.subscribe("com.example.t".into(), Dict::new(), None, 2, now);
+    sent(&mut session);
+    session.handle_message(Message::Goodbye {
+        details: dict([("message", s("bye"))]),
+        reason: "com.example.kicked".into(),
+    });
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Goodbye {
+            details: Dict::new(),
+            reason: "wamp.close.goodbye_and_out".into(),
+        }]
+    );
+    let mut outs = outputs(&mut session);
+    let closed = outs.pop();
+    assert!(
+        matches!(&closed, Some(Output::Closed(CloseReason::RouterGoodbye { reason, message }))
+            if reason == "com.example.kicked" && message.as_deref() == Some("bye")),
+        "{closed:?}"
+    );
+    assert_eq!(outs.len(), 2, "{outs:?}");
+    for (expected_ctx, out) in [1, 2].into_iter().zip(outs) {
+        match out {
+            Output::Completed {
+                ctx,
+                result: Err(Error::ConnectionLost(why)),
+            } => {
+                assert_eq!(ctx, expected_ctx);
+                assert!(
+                    why.contains("com.example.kicked") && why.contains("bye"),
+                    "{why}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(session.state(), State::Closed);
+    assert_eq!(session.pending_requests(), 0);
+}
+
+#[test]
+fn client_goodbye_fails_pending_with_closed_and_closes_on_the_routers_goodbye() {
+    let mut session = joined();
+    let now = Instant::now();
+    call(&mut session, "com.example.a", 1, now);
+    session.register("com.example.p".into(), Dict::new(), None, 2, now);
+    sent(&mut session);
+    session.goodbye("wamp.close.close_realm");
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Goodbye {
+            details: Dict::new(),
+            reason: "wamp.close.close_realm".into(),
+        }]
+    );
+    assert_eq!(
+        completions(&mut session),
+        vec![(1, Err(Error::Closed)), (2, Err(Error::Closed))]
+    );
+    assert_eq!(session.state(), State::Closing);
+
+    // Late replies while closing are ignored; requests fail with Closed.
+    session.handle_message(Message::Result {
+        request: 1,
+        details: Dict::new(),
+        payload: Payload::default(),
+    });
+    call(&mut session, "com.example.b", 3, now);
+    assert_eq!(completions(&mut session), vec![(3, Err(Error::Closed))]);
+    assert!(sent(&mut session).is_empty());
+
+    // Crossbar answers with wamp.close.normal: any reason ends the handshake.
+    session.handle_message(Message::Goodbye {
+        details: Dict::new(),
+        reason: "wamp.close.normal".into(),
+    });
+    assert!(
+        sent(&mut session).is_empty(),
+        "a GOODBYE reply is not answered"
+    );
+    assert!(matches!(
+        &outputs(&mut session)[..],
+        [Output::Closed(CloseReason::ClientGoodbye)]
+    ));
+    assert_eq!(session.state(), State::Closed);
+}
+
+#[test]
+fn client_goodbye_before_welcome_closes_at_once_without_sending() {
+    let mut session = new_session(vec![]);
+    sent(&mut session);
+    session.goodbye("wamp.close.normal");
+    assert!(sent(&mut session).is_empty());
+    assert!(matches!(
+        &outputs(&mut session)[..],
+        [Output::Closed(CloseReason::ClientGoodbye)]
+    ));
+    assert_eq!(session.state(), State::Closed);
+}
+
+#[test]
+fn connection_lost_fails_pending_requests_with_connection_lost() {
+    let mut session = joined();
+    let now = Instant::now();
+    call(&mut session, "com.example.a", 1, now);
+    session.publish(
+        "com.example.t".into(),
+        dict([("acknowledge", Value::Bool(true))]),
+        Payload::default(),
+        None,
+        2,
+        now,
+    );
+    sent(&mut session);
+    session.connection_lost("socket reset");
+    let mut outs = outputs(&mut session);
+    assert!(
+        matches!(outs.pop(), Some(Output::Closed(CloseReason::ConnectionLost(why))) if why == "socket reset")
+    );
+    let done: Vec<(u32, Result<Reply, Error>)> = outs
+        .into_iter()
+        .map(|o| match o {
+            Output::Completed { ctx, result } => (ctx, result),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        done,
+        vec![
+            (1, Err(Error::ConnectionLost("socket reset".into()))),
+            (2, Err(Error::ConnectionLost("socket reset".into()))),
+        ]
+    );
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(session.state(), State::Closed);
+}
+
+#[test]
+fn connection_lost_after_client_goodbye_counts_as_client_goodbye() {
+    let mut session = joined();
+    session.goodbye("wamp.close.normal");
+    sent(&mut session);
+    session.connection_lost("closed by peer");
+    assert!(matches!(
+        &outputs(&mut session)[..],
+        [Output::Closed(CloseReason::ClientGoodbye)]
+    ));
+}
+
+#[test]
+fn router_abort_in_an_established_session_fails_pending_with_abort() {
+    let mut session = joined();
+    call(&mut session, "com.example.a", 1, Instant::now());
+    sent(&mut session);
+    session.handle_message(Message::Abort {
+        details: dict([("message", s("realm closed"))]),
+        reason: "wamp.close.close_realm".into(),
+        payload: Payload::default(),
+    });
+    assert!(sent(&mut session).is_empty());
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(&outs[..], [
+            Output::Completed { ctx: 1, result: Err(Error::Abort { reason, message }) },
+            Output::Closed(CloseReason::Abort { .. }),
+        ] if reason == "wamp.close.close_realm" && message.as_deref() == Some("realm closed")),
+        "{outs:?}"
+    );
+}
+
+#[test]
+fn nothing_happens_after_the_session_closed() {
+    let mut session = joined();
+    session.connection_lost("gone");
+    outputs(&mut session);
+    session.handle_message(invocation(1));
+    session.handle_message(welcome(&[]));
+    session.handle_frame(b"garbage");
+    session.goodbye("wamp.close.normal");
+    session.connection_lost("again");
+    assert!(sent(&mut session).is_empty());
+    assert!(outputs(&mut session).is_empty());
+    call(&mut session, "com.example.a", 5, Instant::now());
+    assert_eq!(completions(&mut session), vec![(5, Err(Error::Closed))]);
+    assert!(sent(&mut session).is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Protocol violations
+// ---------------------------------------------------------------------------
+
+#[test]
+fn result_before_welcome_is_a_protocol_violation() {
+    let mut session = new_session(vec![]);
+    sent(&mut session);
+    session.handle_message(Message::Result {
+        request: 1,
+        details: Dict::new(),
+        payload: Payload::default(),
+    });
+    let why = assert_protocol_violation(&mut session);
+    assert!(why.contains("RESULT"), "{why}");
+}
+
+#[test]
+fn goodbye_before_welcome_is_a_protocol_violation() {
+    let mut session = new_session(vec![]);
+    sent(&mut session);
+    session.handle_message(Message::Goodbye {
+        details: Dict::new(),
+        reason: "wamp.close.normal".into(),
+    });
+    let why = assert_protocol_violation(&mut session);
+    assert!(why.contains("GOODBYE"), "{why}");
+}
+
+#[test]
+fn welcome_after_welcome_is_a_protocol_violation() {
+    let mut session = joined();
+    call(&mut session, "com.example.a", 1, Instant::now());
+    sent(&mut session);
+    session.handle_message(welcome(&[]));
+    let frames = sent(&mut session);
+    assert!(
+        matches!(&frames[..], [Message::Abort { reason, .. }] if reason == "wamp.error.protocol_violation"),
+        "{frames:?}"
+    );
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(&outs[..], [
+            Output::Completed { ctx: 1, result: Err(Error::ProtocolViolation(why)) },
+            Output::Closed(CloseReason::ProtocolViolation(_)),
+        ] if why.contains("WELCOME")),
+        "{outs:?}"
+    );
+}
+
+#[test]
+fn challenge_after_welcome_is_a_protocol_violation() {
+    let mut session = joined();
+    session.handle_message(Message::Challenge {
+        method: "ticket".into(),
+        extra: Dict::new(),
+    });
+    let why = assert_protocol_violation(&mut session);
+    assert!(why.contains("CHALLENGE"), "{why}");
+}
+
+#[test]
+fn undecodable_frame_is_a_protocol_violation() {
+    let mut session = joined();
+    session.handle_frame(b"[48, 1, {}");
+    let why = assert_protocol_violation(&mut session);
+    assert!(why.contains("undecodable json frame"), "{why}");
+}
+
+#[test]
+fn malformed_frame_is_a_protocol_violation() {
+    let mut session = joined();
+    session.handle_frame(br#"[50, 0, {}]"#);
+    let why = assert_protocol_violation(&mut session);
+    assert!(why.contains("outside the valid ID range"), "{why}");
+}
+
+#[test]
+fn undecodable_frame_during_join_is_a_protocol_violation() {
+    let mut session = new_session(vec![]);
+    sent(&mut session);
+    session.handle_frame(&[0xff, 0x00]);
+    assert_protocol_violation(&mut session);
+}
+
+#[test]
+fn reply_of_the_wrong_type_for_a_request_is_a_protocol_violation() {
+    let mut session = joined();
+    call(&mut session, "com.example.a", 1, Instant::now());
+    sent(&mut session);
+    session.handle_message(Message::Registered {
+        request: 1,
+        registration: 5,
+    });
+    let frames = sent(&mut session);
+    assert!(
+        matches!(&frames[..], [Message::Abort { reason, .. }] if reason == "wamp.error.protocol_violation"),
+        "{frames:?}"
+    );
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(&outs[..], [
+            Output::Completed { ctx: 1, result: Err(Error::ProtocolViolation(why)) },
+            Output::Closed(CloseReason::ProtocolViolation(_)),
+        ] if why.contains("request 1") && why.contains("wrong type")),
+        "{outs:?}"
+    );
+}
+
+#[test]
+fn result_for_a_subscribe_request_is_a_protocol_violation() {
+    let mut session = joined();
+    session.subscribe("com.example.t".into(), Dict::new(), None, 1, Instant::now());
+    sent(&mut session);
+    session.handle_message(Message::Result {
+        request: 1,
+        details: Dict::new(),
+        payload: Payload::default(),
+    });
+    let frames = sent(&mut session);
+    assert!(matches!(&frames[..], [Message::Abort { .. }]), "{frames:?}");
+    assert!(matches!(
+        outputs(&mut session).last(),
+        Some(Output::Closed(CloseReason::ProtocolViolation(_)))
+    ));
+}
+
+#[test]
+fn error_naming_the_wrong_request_type_is_a_protocol_violation() {
+    let mut session = joined();
+    call(&mut session, "com.example.a", 1, Instant::now());
+    sent(&mut session);
+    session.handle_message(Message::Error {
+        request_type: code::REGISTER,
+        request: 1,
+        details: Dict::new(),
+        error: "wamp.error.x".into(),
+        payload: Payload::default(),
+    });
+    let why = assert_protocol_violation(&mut session);
+    assert!(
+        why.contains("request type 64") && why.contains("expected 48"),
+        "{why}"
+    );
+}
+
+#[test]
+fn messages_a_client_never_receives_are_protocol_violations() {
+    let cases = [
+        Message::Hello {
+            realm: "realm1".into(),
+            details: Dict::new(),
+        },
+        Message::Call {
+            request: 1,
+            options: Dict::new(),
+            procedure: "com.example.a".into(),
+            payload: Payload::default(),
+        },
+        Message::Yield {
+            request: 1,
+            options: Dict::new(),
+            payload: Payload::default(),
+        },
+        Message::Authenticate {
+            signature: "x".into(),
+            extra: Dict::new(),
+        },
+    ];
+    for message in cases {
+        let name = message.name();
+        let mut session = joined();
+        session.handle_message(message);
+        let why = assert_protocol_violation(&mut session);
+        assert!(why.contains(name), "{name}: {why}");
+    }
+}
