@@ -60,7 +60,9 @@ impl WebSocketTransport {
                 Ok(done) => done,
                 Err(HandshakeError::Failure(e)) => return Err(fail(handshake_failure(e))),
                 Err(HandshakeError::Interrupted(_)) => {
-                    return Err(fail("timed out during the WebSocket handshake".into()))
+                    return Err(fail(
+                        "timed out during the TLS or WebSocket handshake".into(),
+                    ))
                 }
             };
         let chosen = response
@@ -107,7 +109,7 @@ fn handshake_failure(error: tungstenite::Error) -> String {
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
             ) =>
         {
-            "timed out during the handshake".into()
+            "timed out during the TLS or WebSocket handshake".into()
         }
         other => other.to_string(),
     }
