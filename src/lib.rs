@@ -48,9 +48,10 @@ pub mod transport;
 pub mod value;
 
 pub use client::{
-    CallOptions, CallResult, Client, ClientConfig, Event, EventDetails, HandlerError,
-    HandlerResult, Invocation, InvocationDetails, InvokePolicy, PublishOptions, RegisterOptions,
-    Registration, SubscribeOptions, Subscription,
+    CallOptions, CallResult, Client, ClientConfig, ConnectionState, Event, EventDetails,
+    HandlerError, HandlerResult, Hooks, Invocation, InvocationDetails, InvokePolicy,
+    PublishOptions, ReconnectPolicy, RegisterOptions, Registration, Stats, SubscribeOptions,
+    Subscription,
 };
 pub use error::{Error, Result, WampError};
 pub use event_loop::SessionInfo;

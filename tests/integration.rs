@@ -5,7 +5,8 @@ mod common;
 use common::shared_router;
 use izaber_wamp::{
     CallOptions, CallResult, Client, ClientConfig, Dict, Error, HandlerError, MatchPolicy,
-    PublishOptions, RegisterOptions, Serializer, SubscribeOptions, Value, WampError,
+    PublishOptions, ReconnectPolicy, RegisterOptions, Serializer, SubscribeOptions, Value,
+    WampError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -381,7 +382,12 @@ fn call_timeout_is_enforced_and_the_late_result_discarded(s: Serializer) {
 }
 
 fn router_goodbye_ends_the_session_cleanly(s: Serializer) {
-    let client = connect(s);
+    let client = Client::connect(
+        config(s)
+            .with_ticket("test-user", "test-pass")
+            .with_reconnect(ReconnectPolicy::disabled()),
+    )
+    .expect("connect");
     let observer = connect(s);
     let session = client.session_id().expect("session id");
     let kwargs = Dict::from([
@@ -565,17 +571,45 @@ fn the_negotiated_serializer_is_the_routers_choice_among_those_offered() {
 }
 
 #[test]
-fn connecting_to_a_closed_port_fails_with_a_connect_error() {
+fn connecting_to_a_closed_port_retries_until_the_connect_deadline() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
         .expect("addr")
         .port();
-    let config = ClientConfig::new(format!("ws://127.0.0.1:{port}"), "izaber");
+    let config = ClientConfig::new(format!("ws://127.0.0.1:{port}"), "izaber")
+        .with_connect_timeout(Duration::from_millis(2500));
+    let start = Instant::now();
     match Client::connect(config) {
-        Err(Error::Connect { url, .. }) => assert!(url.contains(&port.to_string())),
+        Err(Error::Connect { url, detail }) => {
+            assert!(url.contains(&port.to_string()));
+            assert!(detail.contains("refused"), "{detail}");
+        }
         other => panic!("expected a connect error, got {other:?}"),
     }
+    // Attempts at 0 s, ~1 s and ~3 s: the deadline ends the retries at 2.5 s.
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(2400) && took < Duration::from_secs(4),
+        "took {took:?}"
+    );
+}
+
+#[test]
+fn without_reconnecting_a_refused_connection_fails_at_once() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let config = ClientConfig::new(format!("ws://127.0.0.1:{port}"), "izaber")
+        .with_reconnect(ReconnectPolicy::disabled());
+    let start = Instant::now();
+    assert!(matches!(
+        Client::connect(config),
+        Err(Error::Connect { .. })
+    ));
+    assert!(start.elapsed() < Duration::from_secs(1));
 }
 
 #[test]
@@ -594,8 +628,9 @@ fn a_wss_handshake_that_gets_no_answer_stops_at_the_connect_deadline() {
     let config = ClientConfig::new(url, "izaber").with_connect_timeout(Duration::from_secs(2));
     let start = Instant::now();
     match Client::connect(config) {
+        Err(Error::Timeout { after, .. }) => assert_eq!(after, Duration::from_secs(2)),
         Err(Error::Connect { detail, .. }) => assert!(detail.contains("timed out"), "{detail}"),
-        other => panic!("expected a connect error, got {other:?}"),
+        other => panic!("expected a timeout, got {other:?}"),
     }
     let took = start.elapsed();
     assert!(

@@ -1,5 +1,6 @@
 //! Settings for one client connection.
 
+use super::hooks::Hooks;
 use crate::protocol::auth::{Anonymous, Authenticator, Ticket};
 use crate::protocol::codec::Serializer;
 use std::sync::Arc;
@@ -39,6 +40,77 @@ pub struct ClientConfig {
     pub handler_failure_uri: String,
     /// Most handler threads running at once (default: 256).
     pub max_handler_threads: usize,
+    /// Whether and how to reconnect after the connection is lost. The first connect
+    /// also retries with this policy until `connect_timeout` passes.
+    pub reconnect: ReconnectPolicy,
+    /// How often to probe an idle connection with a WebSocket ping (default: 3 s;
+    /// `None` turns probing off).
+    pub ping_interval: Option<Duration>,
+    /// How long a probed connection may stay silent before it is declared dead and
+    /// reconnected (default: 10 s). A frozen router is noticed within
+    /// `ping_interval + pong_timeout`.
+    pub pong_timeout: Duration,
+    /// While reconnecting, new requests wait for the rejoin up to their timeout (true,
+    /// the default) or fail at once with [`Error::ConnectionLost`](crate::Error::ConnectionLost) (false).
+    pub wait_while_reconnecting: bool,
+    /// How many unacknowledged publishes to keep while disconnected, to send in order
+    /// after the rejoin (default: 0, off). When the buffer is full, publishing fails.
+    pub offline_publish_buffer: usize,
+    /// Life-cycle callbacks; add to them before connecting to see the first join.
+    pub hooks: Hooks,
+}
+
+/// Reconnection with exponential back-off and jitter.
+///
+/// The delay before attempt *n* is `initial_delay * multiplier^(n-1)`, capped at
+/// `max_delay`, then varied by up to ±`jitter` (a fraction) so that many clients do
+/// not reconnect in lock step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconnectPolicy {
+    /// Reconnect at all (default: true).
+    pub enabled: bool,
+    /// Delay before the first retry (default: 1 s).
+    pub initial_delay: Duration,
+    /// Longest delay between attempts (default: 30 s).
+    pub max_delay: Duration,
+    /// Growth of the delay per attempt (default: 2).
+    pub multiplier: f64,
+    /// Give up after this many failed attempts in a row (default: never).
+    pub max_attempts: Option<u32>,
+    /// Random variation of each delay, as a fraction (default: 0.2).
+    pub jitter: f64,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            enabled: true,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+            multiplier: 2.0,
+            max_attempts: None,
+            jitter: 0.2,
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// No reconnecting: a lost connection closes the client.
+    pub fn disabled() -> Self {
+        ReconnectPolicy {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    /// The delay before attempt `attempt` (1-based), with jitter from `random` in 0..1.
+    pub(crate) fn delay(&self, attempt: u32, random: f64) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(64) as i32;
+        let base = self.initial_delay.as_secs_f64() * self.multiplier.max(1.0).powi(exponent);
+        let capped = base.min(self.max_delay.as_secs_f64());
+        let jitter = self.jitter.clamp(0.0, 1.0) * (2.0 * random - 1.0);
+        Duration::from_secs_f64((capped * (1.0 + jitter)).max(0.0))
+    }
 }
 
 impl ClientConfig {
@@ -55,6 +127,12 @@ impl ClientConfig {
             agent: default_agent(),
             handler_failure_uri: "wamp.error.runtime_error".into(),
             max_handler_threads: 256,
+            reconnect: ReconnectPolicy::default(),
+            ping_interval: Some(Duration::from_secs(3)),
+            pong_timeout: Duration::from_secs(10),
+            wait_while_reconnecting: true,
+            offline_publish_buffer: 0,
+            hooks: Hooks::default(),
         }
     }
 
@@ -94,6 +172,19 @@ impl ClientConfig {
         self
     }
 
+    /// Sets the reconnection policy.
+    pub fn with_reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = policy;
+        self
+    }
+
+    /// Sets the liveness probe: ping after `interval` of silence, give up after `timeout`.
+    pub fn with_liveness(mut self, interval: Option<Duration>, timeout: Duration) -> Self {
+        self.ping_interval = interval;
+        self.pong_timeout = timeout;
+        self
+    }
+
     /// Sets the largest message sent or accepted.
     pub fn with_max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
@@ -116,4 +207,30 @@ fn default_agent() -> String {
         env!("CARGO_PKG_VERSION"),
         std::env::consts::OS
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_grows_to_the_cap() {
+        let policy = ReconnectPolicy {
+            jitter: 0.0,
+            ..ReconnectPolicy::default()
+        };
+        let delays: Vec<u64> = (1..=7).map(|n| policy.delay(n, 0.5).as_secs()).collect();
+        assert_eq!(delays, vec![1, 2, 4, 8, 16, 30, 30]);
+    }
+
+    #[test]
+    fn jitter_stays_within_its_fraction() {
+        let policy = ReconnectPolicy::default();
+        let low = policy.delay(3, 0.0).as_secs_f64();
+        let high = policy.delay(3, 1.0).as_secs_f64();
+        assert!(
+            (low - 3.2).abs() < 1e-9 && (high - 4.8).abs() < 1e-9,
+            "{low} {high}"
+        );
+    }
 }

@@ -2,15 +2,19 @@
 
 mod config;
 pub(crate) mod handler;
+pub(crate) mod hooks;
 mod options;
 pub(crate) mod payload;
+pub(crate) mod stats;
 
-pub use config::ClientConfig;
+pub use config::{ClientConfig, ReconnectPolicy};
 pub use handler::{
     CallResult, Event, EventDetails, HandlerError, HandlerResult, Invocation, InvocationDetails,
     Registration, Subscription,
 };
+pub use hooks::{ConnectionState, Hooks};
 pub use options::{CallOptions, InvokePolicy, PublishOptions, RegisterOptions, SubscribeOptions};
+pub use stats::Stats;
 
 use crate::error::{Error, Result};
 use crate::event_loop::{self, Command, CommandSender, ReplySender, SessionInfo, Status};
@@ -133,6 +137,22 @@ impl Client {
     /// True while the session is joined.
     pub fn is_connected(&self) -> bool {
         self.inner.status.session.lock().is_some()
+    }
+
+    /// Where the connection is: connecting, joined, reconnecting or closed.
+    pub fn state(&self) -> ConnectionState {
+        *self.inner.status.state.lock()
+    }
+
+    /// Message and request counters since the client was created.
+    pub fn stats(&self) -> Stats {
+        self.inner.status.counters.snapshot()
+    }
+
+    /// The client's life-cycle callbacks (shared with its configuration); hooks added
+    /// here see the next join, leave or disconnect.
+    pub fn hooks(&self) -> &Hooks {
+        &self.inner.config.hooks
     }
 
     /// Calls `procedure` with positional `args` (a tuple, array or `Vec`; `()` for none).

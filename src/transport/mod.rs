@@ -48,6 +48,15 @@ impl fmt::Display for TransportError {
     }
 }
 
+/// Something that arrived on a transport.
+#[derive(Debug)]
+pub enum Received {
+    /// One complete WAMP frame.
+    Frame(Vec<u8>),
+    /// The answer to a [`Transport::ping`]: no data, but proof the peer is alive.
+    Pong,
+}
+
 /// An open, non-blocking connection carrying WAMP frames.
 pub trait Transport: Send {
     /// The serializer both sides agreed on.
@@ -66,8 +75,12 @@ pub trait Transport: Send {
     /// socket is full (wait for write readiness).
     fn flush(&mut self) -> Result<bool, TransportError>;
 
-    /// The next complete incoming frame, or `Ok(None)` when no more data is ready.
-    fn receive(&mut self) -> Result<Option<Vec<u8>>, TransportError>;
+    /// The next thing received, or `Ok(None)` when no more data is ready.
+    fn receive(&mut self) -> Result<Option<Received>, TransportError>;
+
+    /// Sends a liveness probe (a WebSocket ping), if the transport has one; any frame
+    /// received afterwards proves the peer alive.
+    fn ping(&mut self) -> Result<(), TransportError>;
 
     /// Starts a clean close (e.g. a WebSocket close frame), best effort.
     fn close(&mut self);

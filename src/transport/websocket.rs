@@ -1,7 +1,7 @@
 //! WAMP over WebSocket (tungstenite): `ws://` and `wss://`.
 
 use super::stream::{Connected, Stream};
-use super::{ConnectOptions, Transport, TransportError};
+use super::{ConnectOptions, Received, Transport, TransportError};
 use crate::error::Error;
 use crate::protocol::codec::Serializer;
 use tungstenite::client::IntoClientRequest;
@@ -170,7 +170,7 @@ impl Transport for WebSocketTransport {
         }
     }
 
-    fn receive(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+    fn receive(&mut self) -> Result<Option<Received>, TransportError> {
         loop {
             let message = match self.socket.read() {
                 Ok(message) => message,
@@ -179,10 +179,10 @@ impl Transport for WebSocketTransport {
             };
             match message {
                 Message::Text(text) if self.serializer.is_text() => {
-                    return Ok(Some(bytes_of(text.into())))
+                    return Ok(Some(Received::Frame(bytes_of(text.into()))))
                 }
                 Message::Binary(data) if !self.serializer.is_text() => {
-                    return Ok(Some(bytes_of(data)))
+                    return Ok(Some(Received::Frame(bytes_of(data))))
                 }
                 Message::Text(_) | Message::Binary(_) => {
                     return Err(TransportError::Protocol(format!(
@@ -204,9 +204,21 @@ impl Transport for WebSocketTransport {
                         "the router closed the WebSocket ({why})"
                     )));
                 }
-                // Pings are answered by tungstenite on the next flush; pongs and raw frames carry no WAMP data.
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+                // Pings are answered by tungstenite on the next flush. Pongs carry no WAMP data
+                // but prove the router alive, so report them.
+                Message::Pong(_) => return Ok(Some(Received::Pong)),
+                Message::Ping(_) | Message::Frame(_) => continue,
             }
+        }
+    }
+
+    fn ping(&mut self) -> Result<(), TransportError> {
+        match self
+            .socket
+            .write(Message::Ping(tungstenite::Bytes::from_static(b"izaber")))
+        {
+            Err(e) if !would_block(&e) => Err(transport_error(e, self.max_message_size)),
+            _ => Ok(()),
         }
     }
 
