@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod config;
 pub mod error;
 mod event_loop;
 mod pool;

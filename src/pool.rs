@@ -127,3 +127,49 @@ impl Shared {
         }
     }
 }
+
+/// Items handled one at a time, in order, on the pool: a worker drains the queue while
+/// it has items, and a new worker is asked for only when none is draining it.
+pub(crate) struct SerialQueue<T> {
+    state: parking_lot::Mutex<(std::collections::VecDeque<T>, bool)>,
+    handle: Box<dyn Fn(T) + Send + Sync>,
+}
+
+impl<T: Send + 'static> SerialQueue<T> {
+    /// A queue whose items are passed to `handle`.
+    pub fn new(handle: impl Fn(T) + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(SerialQueue {
+            state: parking_lot::Mutex::default(),
+            handle: Box::new(handle),
+        })
+    }
+
+    /// Queues `item`, starting a drain on `pool` unless one is running.
+    pub fn push(self: &Arc<Self>, item: T, pool: &WorkerPool) {
+        let start = {
+            let mut state = self.state.lock();
+            state.0.push_back(item);
+            !std::mem::replace(&mut state.1, true)
+        };
+        if start {
+            let queue = Arc::clone(self);
+            pool.execute(move || queue.drain());
+        }
+    }
+
+    fn drain(&self) {
+        loop {
+            let item = {
+                let mut state = self.state.lock();
+                match state.0.pop_front() {
+                    Some(item) => item,
+                    None => {
+                        state.1 = false;
+                        return;
+                    }
+                }
+            };
+            (self.handle)(item);
+        }
+    }
+}

@@ -1,6 +1,5 @@
 //! Handing invocations and events to handlers on the worker pool.
 
-use super::registry::Topic;
 use super::{Command, EventLoop};
 use crate::client::handler::{Event, EventDetails, HandlerError, Invocation, InvocationDetails};
 use crate::error::WampError;
@@ -82,38 +81,7 @@ impl EventLoop {
                 details: EventDetails::from_raw(details.clone(), publication, &topic.topic),
                 client: client.clone(),
             };
-            let start_draining = {
-                let mut queue = topic.queue.lock();
-                queue.events.push_back(event);
-                !std::mem::replace(&mut queue.draining, true)
-            };
-            if start_draining {
-                let topic = Arc::clone(topic);
-                self.pool.execute(move || drain_events(&topic));
-            }
-        }
-    }
-}
-
-/// Runs queued events of one subscription in order until the queue is empty.
-fn drain_events(topic: &Topic) {
-    loop {
-        let event = {
-            let mut queue = topic.queue.lock();
-            match queue.events.pop_front() {
-                Some(event) => event,
-                None => {
-                    queue.draining = false;
-                    return;
-                }
-            }
-        };
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| (topic.handler)(event))) {
-            log::error!(
-                "an event handler for {} panicked: {}",
-                topic.topic,
-                panic_message(panic.as_ref())
-            );
+            topic.queue.push(event, &self.pool);
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::client::hooks::{ConnectionState, HookEvent, Hooks};
 use crate::client::stats::Counters;
 use crate::client::{Client, ClientConfig, ClientInner, ReconnectPolicy};
 use crate::error::{Error, WampError};
-use crate::pool::WorkerPool;
+use crate::pool::{SerialQueue, WorkerPool};
 use crate::protocol::message::Payload;
 use crate::protocol::session::{CloseReason, Output, Reply, Session, SessionConfig};
 use crate::transport::{self, ConnectOptions, Received, Transport};
@@ -357,6 +357,7 @@ pub(crate) fn start(
                 restore_retries: Vec::new(),
                 closing: None,
                 ended: None,
+                hook_queue: SerialQueue::new(|job: HookJob| job()),
             };
             event_loop.run();
             event_loop.finish();
@@ -402,7 +403,11 @@ struct EventLoop {
     /// While closing: when to give up waiting for GOODBYE, and whom to tell.
     closing: Option<(Instant, Vec<Sender<()>>)>,
     ended: Option<Error>,
+    /// Hook runs, in the order of the events they report.
+    hook_queue: Arc<SerialQueue<HookJob>>,
 }
+
+type HookJob = Box<dyn FnOnce() + Send>;
 
 impl EventLoop {
     fn run(&mut self) {
@@ -1127,12 +1132,14 @@ impl EventLoop {
         }
     }
 
+    /// Runs the hooks for `event` on the pool, after those of earlier events.
     fn run_hooks(&self, event: HookEvent) {
         let Some(client) = self.client() else {
             return; // the last handle is gone: nobody to tell
         };
         let job = self.settings.hooks.job(event);
-        self.pool.execute(move || job(&client));
+        self.hook_queue
+            .push(Box::new(move || job(&client)), &self.pool);
     }
 
     fn client(&self) -> Option<Client> {

@@ -6,9 +6,10 @@
 //! restore every entry exactly as it was made.
 
 use crate::client::handler::{Event, EventHandler, ProcedureHandler};
+use crate::pool::SerialQueue;
 use crate::value::Dict;
-use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 /// A registered procedure.
@@ -19,20 +20,11 @@ pub(super) struct Procedure {
     router_id: Option<u64>,
 }
 
-/// A subscription's handler and its event queue. Events of one subscription are
-/// handled one at a time, in order, so the queue lives with the handler.
+/// A subscription's topic and its event queue. Events of one subscription are
+/// handled one at a time, in order, so the queue wraps the handler.
 pub(super) struct Topic {
     pub topic: String,
-    pub handler: EventHandler,
-    pub queue: Mutex<EventQueue>,
-}
-
-/// Events waiting for a subscription's handler.
-#[derive(Default)]
-pub(super) struct EventQueue {
-    pub events: VecDeque<Event>,
-    /// True while a worker is draining the queue.
-    pub draining: bool,
+    pub queue: Arc<SerialQueue<Event>>,
 }
 
 struct TopicEntry {
@@ -135,11 +127,13 @@ impl Registry {
         router_id: u64,
     ) -> u64 {
         let local_id = self.next_local_id();
-        let shared = Arc::new(Topic {
-            topic,
-            handler,
-            queue: Mutex::default(),
+        let name = topic.clone();
+        let queue = SerialQueue::new(move |event| {
+            if catch_unwind(AssertUnwindSafe(|| handler(event))).is_err() {
+                log::error!("an event handler for {name} panicked");
+            }
         });
+        let shared = Arc::new(Topic { topic, queue });
         self.topics.insert(
             local_id,
             TopicEntry {
