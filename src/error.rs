@@ -117,6 +117,8 @@ pub enum Error {
     Serialization(String),
     /// The configuration is invalid.
     Config(String),
+    /// There is no connection to use: not initialized, or configured not to connect.
+    NotConnected(String),
 }
 
 impl fmt::Display for Error {
@@ -141,6 +143,7 @@ impl fmt::Display for Error {
             ),
             Error::Serialization(why) => write!(f, "serialization error: {why}"),
             Error::Config(why) => write!(f, "configuration error: {why}"),
+            Error::NotConnected(why) => write!(f, "not connected: {why}"),
         }
     }
 }

@@ -43,6 +43,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 mod event_loop;
+pub mod facade;
 mod pool;
 pub mod protocol;
 pub mod transport;
@@ -56,6 +57,10 @@ pub use client::{
 };
 pub use error::{Error, Result, WampError};
 pub use event_loop::SessionInfo;
+pub use facade::{
+    change_user, initialize, initialize_with, on_disconnect, on_join, on_leave, spawn_connection,
+    wamp, Wamp,
+};
 pub use protocol::codec::Serializer;
 pub use protocol::uri::MatchPolicy;
 pub use value::{from_value, to_value, Dict, Value};

@@ -382,6 +382,17 @@ impl Peer {
     /// Like [`Peer::start`], with the procedures registered under `prefix`
     /// instead of `interop.peer` (lets several peers share a router).
     pub fn start_with_prefix(url: &str, serializer: &str, prefix: &str) -> Peer {
+        Peer::start_with_args(url, serializer, prefix, &[])
+    }
+
+    /// A peer that also stands in for the Nexus procedures under `uri_base`, each
+    /// answering `{"procedure", "args", "caller_authid"}` (see `interop_peer.py`).
+    pub fn start_nexus_stub(url: &str, uri_base: &str) -> Peer {
+        let prefix = format!("nexus.stub.{}", uri_base.replace('.', "_"));
+        Peer::start_with_args(url, "json", &prefix, &["--nexus-base", uri_base])
+    }
+
+    fn start_with_args(url: &str, serializer: &str, prefix: &str, extra: &[&str]) -> Peer {
         let slot = PeerSlot::claim(url, prefix);
         let python = venv_python();
         let script = repo_root().join("tests/peers/interop_peer.py");
@@ -396,6 +407,7 @@ impl Peer {
                 serializer,
             ])
             .args(["--prefix", prefix])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -28,6 +28,10 @@ Procedures (``<prefix>`` defaults to ``interop.peer``):
     <prefix>.received(topic)            -> [{"args": [...], "kwargs": {...}}, ...]
                                            recorded for topic so far
     <prefix>.session()                  -> this peer's WAMP session id
+
+With ``--nexus-base BASE`` it also registers stand-ins for the Nexus procedures
+(``BASE.auth.whoami``, ``BASE.system.roster.register``, ...), each returning
+``{"procedure": <suffix>, "args": [...], "caller_authid": ...}``.
 """
 
 import sys
@@ -91,6 +95,16 @@ def call_result(args, kwargs):
     return res
 
 
+# The Nexus procedures izaber-wamp's helpers call, relative to uri_base.
+NEXUS_PROCEDURES = [
+    "auth.whoami", "ad.users", "ad.groups",
+    "system.roster.register", "system.roster.query", "system.roster.unregister",
+    "my.metadata.set", "my.metadata.get", "my.metadata.list", "my.metadata.delete",
+    "my.apikeys.create", "my.apikeys.list", "my.apikeys.delete",
+    "my.otps.create", "my.otps.list", "my.otps.delete",
+]
+
+
 class InteropPeer(ApplicationSession):
     def __init__(self, config, on_ready, on_gone):
         super().__init__(config)
@@ -128,7 +142,20 @@ class InteropPeer(ApplicationSession):
                           file=sys.stderr, flush=True)
                     self.leave("wamp.close.normal")
                     return
+        nexus_base = self.config.extra.get("nexus_base")
+        if nexus_base:
+            for suffix in NEXUS_PROCEDURES:
+                await self.register(self.nexus_stub(suffix), f"{nexus_base}.{suffix}",
+                                    options=RegisterOptions(details_arg="details"))
         self._on_ready(self.session_id)
+
+    @staticmethod
+    def nexus_stub(suffix):
+        """A stand-in for a Nexus procedure: reports what it was called with."""
+        def stub(*args, details=None):
+            return {"procedure": suffix, "args": list(args),
+                    "caller_authid": getattr(details, "caller_authid", None)}
+        return stub
 
     def onLeave(self, details):
         if not self.config.extra.get("ready"):
@@ -215,7 +242,7 @@ async def run(args):
             gone.set_result(None)
 
     serializer = SERIALIZERS[args.serializer]()
-    config = ComponentConfig(args.realm, {"prefix": args.prefix})
+    config = ComponentConfig(args.realm, {"prefix": args.prefix, "nexus_base": args.nexus_base})
 
     def make():
         return InteropPeer(config, on_ready, on_gone)
@@ -276,6 +303,8 @@ def main():
     parser.add_argument("--serializer", choices=sorted(SERIALIZERS), default="json")
     parser.add_argument("--prefix", default="interop.peer",
                         help="URI prefix of the registered procedures")
+    parser.add_argument("--nexus-base", default=None,
+                        help="also register stand-ins for the Nexus procedures under this URI base")
     args = parser.parse_args()
 
     txaio.start_logging(level="warn")

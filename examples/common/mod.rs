@@ -1,0 +1,30 @@
+//! Shared by the examples: logging and waiting for Ctrl-C or SIGTERM.
+
+// Each example uses only part of this module.
+#![allow(dead_code)]
+
+use std::sync::mpsc;
+
+/// Logs to stderr at the level in `RUST_LOG` (default: warnings).
+pub fn init_logging() {
+    let env = env_logger::Env::default().default_filter_or("warn");
+    env_logger::Builder::from_env(env).init();
+}
+
+/// Blocks until the process gets Ctrl-C (SIGINT) or SIGTERM.
+pub fn wait_for_shutdown() -> izaber_wamp::Result<()> {
+    let (tx, rx) = mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| izaber_wamp::Error::Config(format!("cannot install the Ctrl-C handler: {e}")))?;
+    let _ = rx.recv();
+    eprintln!("shutting down");
+    Ok(())
+}
+
+/// Prints `error` and exits with status 1.
+pub fn exit_with(error: izaber_wamp::Error) -> ! {
+    eprintln!("error: {error}");
+    std::process::exit(1)
+}
