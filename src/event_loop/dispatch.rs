@@ -60,25 +60,25 @@ impl EventLoop {
         details: Dict,
         payload: Payload,
     ) {
-        let topics = self.registry.topics(subscription);
-        if topics.is_empty() {
+        let count = self.registry.topic_count(subscription);
+        if count == 0 {
             return; // an event racing our UNSUBSCRIBE
         }
         let Some(client) = self.client() else {
             return; // the last handle is gone and the client is closing
         };
-        let mut payload = Some(payload);
-        for (i, topic) in topics.iter().enumerate() {
-            // Only several subscriptions to one topic need copies of the payload.
-            let Payload { args, kwargs } = if i + 1 == topics.len() {
-                payload.take().unwrap_or_default()
+        let mut shared = Some((payload, details));
+        for (i, topic) in self.registry.topics(subscription).enumerate() {
+            // Only several subscriptions to one topic need copies; the last one takes the original.
+            let (payload, details) = if i + 1 == count {
+                shared.take().unwrap_or_default()
             } else {
-                payload.clone().unwrap_or_default()
+                shared.clone().unwrap_or_default()
             };
             let event = Event {
-                args,
-                kwargs,
-                details: EventDetails::from_raw(details.clone(), publication, &topic.topic),
+                args: payload.args,
+                kwargs: payload.kwargs,
+                details: EventDetails::from_raw(details, publication, &topic.topic),
                 client: client.clone(),
             };
             topic.queue.push(event, &self.pool);

@@ -149,18 +149,22 @@ impl Registry {
         local_id
     }
 
+    /// How many local subscriptions receive events of router subscription `subscription`.
+    pub fn topic_count(&self, subscription: u64) -> usize {
+        self.by_subscription.get(&subscription).map_or(0, Vec::len)
+    }
+
     /// The local subscriptions receiving events of router subscription `subscription`.
-    pub fn topics(&self, subscription: u64) -> Vec<Arc<Topic>> {
-        self.by_subscription
+    pub fn topics(&self, subscription: u64) -> impl Iterator<Item = &Arc<Topic>> {
+        let locals = self
+            .by_subscription
             .get(&subscription)
-            .map(|locals| {
-                locals
-                    .iter()
-                    .filter_map(|l| self.topics.get(l))
-                    .map(|e| Arc::clone(&e.shared))
-                    .collect()
-            })
-            .unwrap_or_default()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        locals
+            .iter()
+            .filter_map(|local| self.topics.get(local))
+            .map(|entry| &entry.shared)
     }
 
     pub fn has_topic(&self, local_id: u64) -> bool {
