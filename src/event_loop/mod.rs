@@ -1134,12 +1134,16 @@ impl EventLoop {
 
     /// Runs the hooks for `event` on the pool, after those of earlier events.
     fn run_hooks(&self, event: HookEvent) {
-        let Some(client) = self.client() else {
-            return; // the last handle is gone: nobody to tell
-        };
         let job = self.settings.hooks.job(event);
-        self.hook_queue
-            .push(Box::new(move || job(&client)), &self.pool);
+        // A queued hook must not keep the client alive: when the user drops the last
+        // handle, the client closes at once, and hooks still queued are skipped.
+        let client = self.client.clone();
+        let run = move || {
+            if let Some(inner) = client.upgrade() {
+                job(&Client::from_inner(inner));
+            }
+        };
+        self.hook_queue.push(Box::new(run), &self.pool);
     }
 
     fn client(&self) -> Option<Client> {
