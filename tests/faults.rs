@@ -90,7 +90,8 @@ fn a_killed_and_restarted_router_gets_every_registration_and_subscription_back()
     assert!(back.elapsed() < Duration::from_secs(5));
     assert!(
         wait_until(Duration::from_secs(2), || joins.load(Ordering::SeqCst) == 1),
-        "join hook did not run on rejoin"
+        "the join hook ran {} times after one rejoin",
+        joins.load(Ordering::SeqCst)
     );
     assert_eq!(service.stats().reconnections, 1);
     assert_eq!(service.state(), ConnectionState::Joined);
@@ -282,25 +283,26 @@ fn sixteen_threads_calling_through_a_router_restart_never_hang() {
 #[test]
 fn pending_requests_fail_at_once_when_the_connection_drops_and_new_ones_wait_for_the_rejoin() {
     let router = Router::start();
-    let callee = Client::connect(config(&router)).expect("callee");
-    callee
+    // One client both offers and calls the procedures: requests that wait for the rejoin
+    // are sent only after its registrations are restored, so the call cannot race them.
+    let client =
+        Client::connect(config(&router).with_timeout(Duration::from_secs(20))).expect("client");
+    client
         .register("slow.op", |_| {
             std::thread::sleep(Duration::from_secs(3));
             Ok(CallResult::empty())
         })
         .expect("register");
-    callee.register("quick.op", echo).expect("register");
-    let caller =
-        Client::connect(config(&router).with_timeout(Duration::from_secs(20))).expect("caller");
+    client.register("quick.op", echo).expect("register");
     let mut fail_fast_config = config(&router);
     fail_fast_config.wait_while_reconnecting = false;
     let fail_fast = Client::connect(fail_fast_config).expect("fail-fast client");
 
     let pending = {
-        let caller = caller.clone();
+        let client = client.clone();
         std::thread::spawn(move || {
             let start = Instant::now();
-            (caller.call("slow.op", ()), start.elapsed())
+            (client.call("slow.op", ()), start.elapsed())
         })
     };
     std::thread::sleep(Duration::from_millis(500));
@@ -323,8 +325,8 @@ fn pending_requests_fail_at_once_when_the_connection_drops_and_new_ones_wait_for
     ));
     assert!(start.elapsed() < Duration::from_millis(500));
     let waiter = {
-        let caller = caller.clone();
-        std::thread::spawn(move || caller.call("quick.op", ("after",)))
+        let client = client.clone();
+        std::thread::spawn(move || client.call("quick.op", ("after",)))
     };
     std::thread::sleep(Duration::from_millis(500));
     router.restart();

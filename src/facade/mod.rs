@@ -36,6 +36,10 @@ struct Global {
 
 static GLOBAL: Mutex<Option<Global>> = Mutex::new(None);
 
+/// The `uri_base` of the global connection, set before connecting: join hooks of the
+/// first join run before `initialize` returns.
+static GLOBAL_URI_BASE: Mutex<String> = Mutex::new(String::new());
+
 /// Hooks of the global connection; they outlive re-initialization and user changes.
 fn global_hooks() -> &'static Hooks {
     static HOOKS: OnceLock<Hooks> = OnceLock::new();
@@ -163,15 +167,11 @@ fn with_user(settings: &ConnectionSettings, username: &str, password: &str) -> C
 }
 
 fn connect_global(settings: &ConnectionSettings) -> Result<Wamp> {
+    *GLOBAL_URI_BASE.lock() = settings.uri_base.clone();
     Wamp::connect_with_hooks(settings, global_hooks().clone())
 }
 
 /// The global facade around a client handed to a hook.
 fn as_global(client: &Client) -> Wamp {
-    let uri_base = GLOBAL
-        .lock()
-        .as_ref()
-        .map(|g| g.settings.uri_base.clone())
-        .unwrap_or_default();
-    Wamp::new(client.clone(), &uri_base)
+    Wamp::new(client.clone(), &GLOBAL_URI_BASE.lock())
 }
