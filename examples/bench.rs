@@ -156,6 +156,7 @@ fn bare_websocket_call_latency(
         agent: "bench".into(),
         serializer: Serializer::MsgPack,
         max_message_size: 1 << 24,
+        authextra: Default::default(),
     };
     let mut session: Session<()> = Session::new(config);
     let mut exchange = |session: &mut Session<()>| -> Result<(), Box<dyn std::error::Error>> {

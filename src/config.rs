@@ -37,6 +37,7 @@
 
 use crate::client::{ClientConfig, ReconnectPolicy};
 use crate::error::{Error, Result};
+use crate::protocol::auth::Cryptosign;
 use crate::protocol::codec::Serializer;
 use crate::value::{Dict, Value};
 use serde_norway::{Mapping, Value as Yaml};
@@ -147,13 +148,15 @@ pub struct ConnectionSettings {
     pub authid: Option<String>,
     /// The ticket or WAMP-CRA secret; the key `secret` is an alias.
     pub password: Option<Secret>,
-    /// Authentication methods to offer, in order (default `[ticket]`).
+    /// Authentication methods to offer, in order: `ticket`, `wampcra`, `cryptosign`,
+    /// `anonymous` (default `[ticket]`).
     pub authmethods: Vec<String>,
     /// Extra details sent with HELLO (default empty).
     pub authextra: Dict,
-    /// Cryptosign private key, as a hex seed.
+    /// Cryptosign private key: the 32-byte Ed25519 seed as 64 hex characters.
     pub private_key: Option<Secret>,
-    /// A file holding the cryptosign private key.
+    /// A file holding the cryptosign private key: the hex seed, or an unencrypted
+    /// OpenSSH ed25519 private key. A leading `~/` means the home directory.
     pub private_key_file: Option<PathBuf>,
     /// Serializers to offer, most preferred first (default `[cbor, msgpack, json]`).
     /// YAML: `serializers: [..]`, or `serializer: cbor` for a single one.
@@ -188,7 +191,7 @@ pub struct ConnectionSettings {
     pub max_payload_size: usize,
     /// The `agent` string sent in HELLO (default: the library's own).
     pub agent: Option<String>,
-    /// Extra CA certificates (PEM) to trust for `wss://`.
+    /// Extra CA certificates (PEM) to trust for `wss://` and `tcpips://`.
     pub ca_file: Option<PathBuf>,
     /// Client certificate (PEM) for TLS client authentication.
     pub client_cert: Option<PathBuf>,
@@ -239,10 +242,21 @@ impl ConnectionSettings {
     /// `username`/`password` with the configured authmethods.
     ///
     /// Maps `url`, `realm`, `serializers`, `timeout`, `connect_timeout`,
-    /// `max_payload_size` (as the maximum message size) and `agent`. Each method of
-    /// `authmethods` is offered in order: `ticket` needs `authid` (or `username`)
-    /// and `password`; `anonymous` needs nothing. Other methods are not supported
-    /// yet and give an error.
+    /// `max_payload_size` (as the maximum message size), `agent`, and `ca_file`,
+    /// `client_cert`, `client_key` and `verify_tls` (as [`ClientConfig::tls`]), and
+    /// `authextra` (as [`ClientConfig::authextra`], sent in HELLO). Each method of
+    /// `authmethods` is offered in order, the router picks one:
+    ///
+    /// * `ticket` and `wampcra` need `authid` (or `username`) and `password`;
+    /// * `cryptosign` needs `private_key` (the 32-byte seed as 64 hex characters) or
+    ///   `private_key_file` (a file holding such a hex seed, or an unencrypted OpenSSH
+    ///   ed25519 private key; a leading `~/` means the home directory); `authid` (or
+    ///   `username`) is optional, without it the router finds the principal by the
+    ///   public key;
+    /// * `anonymous` needs nothing.
+    ///
+    /// Other methods give an error, as do unreadable or malformed keys. No error
+    /// shows a password or a private key.
     ///
     /// When `authmethods` is the default `[ticket]` and none of `username`, `authid`
     /// and `password` is set, the client logs in anonymously instead, so a minimal
@@ -279,36 +293,81 @@ impl ConnectionSettings {
         config.pong_timeout = self.pong_timeout;
         config.wait_while_reconnecting = self.wait_while_reconnecting;
         config.offline_publish_buffer = self.offline_publish_buffer;
+        config.tls = crate::transport::TlsOptions {
+            ca_file: self.ca_file.clone(),
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
+            verify_tls: self.verify_tls,
+        };
+        config.authextra = self.authextra.clone();
         let no_credentials =
             self.username.is_none() && self.authid.is_none() && self.password.is_none();
         if self.authmethods == ["ticket"] && no_credentials {
             return Ok(config.with_anonymous());
         }
+        let authid = self.authid.as_ref().or(self.username.as_ref());
         for method in &self.authmethods {
             config = match method.as_str() {
-                "ticket" => {
-                    let authid = self.authid.as_ref().or(self.username.as_ref());
+                "ticket" | "wampcra" => {
                     let Some(authid) = authid else {
-                        return Err(Error::Config(
-                            "authmethod ticket needs wamp.connection.username (or authid)".into(),
-                        ));
+                        return Err(Error::Config(format!(
+                            "authmethod {method} needs wamp.connection.username (or authid)"
+                        )));
                     };
                     let Some(password) = &self.password else {
-                        return Err(Error::Config(
-                            "authmethod ticket needs wamp.connection.password".into(),
-                        ));
+                        return Err(Error::Config(format!(
+                            "authmethod {method} needs wamp.connection.password"
+                        )));
                     };
-                    config.with_ticket(authid.clone(), password.expose())
+                    if method == "ticket" {
+                        config.with_ticket(authid.clone(), password.expose())
+                    } else {
+                        config.with_wampcra(authid.clone(), password.expose())
+                    }
+                }
+                "cryptosign" => {
+                    let key = self.cryptosign_key()?;
+                    config.with_cryptosign(match authid {
+                        Some(authid) => key.with_authid(authid.clone()),
+                        None => key,
+                    })
                 }
                 "anonymous" => config.with_anonymous(),
                 other => {
                     return Err(Error::Config(format!(
-                        "authmethod {other} is not supported yet"
+                        "authmethod {other} is not supported (use ticket, wampcra, cryptosign \
+                         or anonymous)"
                     )))
                 }
             };
         }
         Ok(config)
+    }
+
+    /// The cryptosign key from `private_key` or `private_key_file`.
+    fn cryptosign_key(&self) -> Result<Cryptosign> {
+        match (&self.private_key, &self.private_key_file) {
+            (Some(_), Some(_)) => Err(Error::Config(
+                "set only one of wamp.connection.private_key and private_key_file".into(),
+            )),
+            (Some(seed), None) => Cryptosign::from_seed_hex(seed.expose()).map_err(|e| match e {
+                Error::Config(why) => Error::Config(format!("wamp.connection.private_key: {why}")),
+                other => other,
+            }),
+            (None, Some(path)) => Cryptosign::from_key_file(expand_home(path)),
+            (None, None) => Err(Error::Config(
+                "authmethod cryptosign needs wamp.connection.private_key or private_key_file"
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// `path` with a leading `~/` replaced by the home directory, when there is one.
+fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), dirs::home_dir()) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
     }
 }
 

@@ -30,7 +30,8 @@
 //!
 //! * [`protocol`]: the WAMP protocol without I/O — messages, the JSON, MessagePack and
 //!   CBOR serializers, URI and ID rules, authentication and the session state machine.
-//! * [`transport`]: WebSocket (`ws://`, `wss://` with rustls).
+//! * [`transport`]: WebSocket (`ws://`, `wss://`) and RawSocket (`tcpip://`,
+//!   `tcpips://`, `unix://`), TLS with rustls ([`TlsOptions`]).
 //! * An event-loop thread per client owns the socket and the session; the blocking
 //!   [`Client`] handle sends it commands and waits for the reply, and handlers run on
 //!   a worker pool, so a handler may itself call procedures of the same client.
@@ -63,4 +64,5 @@ pub use facade::{
 };
 pub use protocol::codec::Serializer;
 pub use protocol::uri::MatchPolicy;
+pub use transport::TlsOptions;
 pub use value::{from_value, to_value, Dict, Value};

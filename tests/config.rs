@@ -1107,14 +1107,229 @@ fn to_client_config_errors() {
         "configuration error: authmethod ticket needs wamp.connection.username (or authid)"
     );
     assert_eq!(
-        err("      authmethods: [wampcra]\n      username: u\n      password: p\n"),
-        "configuration error: authmethod wampcra is not supported yet"
-    );
-    assert_eq!(
-        err("      authmethods: [cryptosign]\n      private_key: 00\n"),
-        "configuration error: authmethod cryptosign is not supported yet"
+        err("      authmethods: [scram]\n      username: u\n      password: p\n"),
+        "configuration error: authmethod scram is not supported (use ticket, wampcra, \
+         cryptosign or anonymous)"
     );
     assert!(!err("      password: secret-pw\n").contains("secret-pw"));
+}
+
+// ---------------------------------------------------------------------------
+// to_client_config: WAMP-CRA, cryptosign and authextra
+
+/// The seed of the spec's first cryptosign test vector, and its public key.
+const SEED: &str = "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510";
+const PUBKEY: &str = "1adfc8bfe1d35616e64dffbd900096f23b066f914c8c2ffbb66f6075b96e116d";
+/// The same key as an OpenSSH private key file (Python `cryptography`).
+const SEED_OPENSSH: &str = "\
+-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz
+c2gtZWQyNTUxOQAAACAa38i/4dNWFuZN/72QAJbyOwZvkUyML/u2b2B1uW4RbQAA
+AIiZ3v3Vmd791QAAAAtzc2gtZWQyNTUxOQAAACAa38i/4dNWFuZN/72QAJbyOwZv
+kUyML/u2b2B1uW4RbQAAAEBNV9l6aPVVaWYgpthJwM5YJWhRjXKet1PcfHMt4oBF
+EBrfyL/h01YW5k3/vZAAlvI7Bm+RTIwv+7ZvYHW5bhFtAAAAAAECAwQF
+-----END OPENSSH PRIVATE KEY-----
+";
+
+fn methods(config: &izaber_wamp::ClientConfig) -> Vec<&str> {
+    config.auth.iter().map(|a| a.method()).collect()
+}
+
+fn challenge(entries: &[(&str, &str)]) -> Dict {
+    entries
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+        .collect()
+}
+
+#[test]
+fn wampcra_uses_the_authid_and_password() {
+    let c = connection(
+        "      username: peter\n      password: L3L1YUE8Txlw\n      authmethods: [wampcra, ticket]\n",
+    );
+    let config = c.to_client_config().expect("client config");
+    assert_eq!(methods(&config), ["wampcra", "ticket"]);
+    assert_eq!(config.auth[0].authid(), Some("peter"));
+    // The autobahn test vector: HMAC-SHA256 of the challenge with the secret.
+    let (signature, _) = config.auth[0]
+        .authenticate(&challenge(&[("challenge", "[1, 2, 3]")]))
+        .expect("wampcra answer");
+    assert_eq!(signature, "1njQtmmeYO41N5EWEzD2kAjjEKRZ5kPZt/TzpYXOzR0=");
+    assert!(!format!("{config:?}").contains("L3L1YUE8Txlw"));
+
+    let c = connection(
+        "      username: u\n      authid: cra-id\n      secret: s\n      authmethods: wampcra\n",
+    );
+    let config = c.to_client_config().expect("client config");
+    assert_eq!(config.auth[0].authid(), Some("cra-id"));
+}
+
+#[test]
+fn cryptosign_from_a_hex_private_key() {
+    let c = connection(&format!(
+        "      authmethods: [cryptosign]\n      private_key: \"{SEED}\"\n"
+    ));
+    let config = c.to_client_config().expect("client config");
+    assert_eq!(methods(&config), ["cryptosign"]);
+    // No authid: the router finds the principal by the public key.
+    assert_eq!(config.auth[0].authid(), None);
+    assert_eq!(
+        config.auth[0].authextra().get("pubkey"),
+        Some(&Value::from(PUBKEY))
+    );
+    let debug = format!("{config:?}");
+    assert!(!debug.contains(SEED), "{debug}");
+    assert!(debug.contains(PUBKEY), "{debug}");
+
+    // With a username, it is the authid.
+    let c = connection(&format!(
+        "      authmethods: [cryptosign, anonymous]\n      username: cs-user\n      private_key: {SEED}\n"
+    ));
+    let config = c.to_client_config().expect("client config");
+    assert_eq!(methods(&config), ["cryptosign", "anonymous"]);
+    assert_eq!(config.auth[0].authid(), Some("cs-user"));
+}
+
+#[test]
+fn cryptosign_from_key_files() {
+    let dir = TempDir::new("keys");
+    for (name, text) in [
+        ("seed.hex", format!("{SEED}\n")),
+        ("id_ed25519", SEED_OPENSSH.to_string()),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, text).expect("write key file");
+        let c = connection(&format!(
+            "      authmethods: [cryptosign]\n      private_key_file: {}\n",
+            path.display()
+        ));
+        let config = c.to_client_config().expect("client config");
+        assert_eq!(
+            config.auth[0].authextra().get("pubkey"),
+            Some(&Value::from(PUBKEY)),
+            "{name}"
+        );
+        assert!(!format!("{config:?}").contains(SEED));
+    }
+}
+
+#[test]
+fn authextra_reaches_the_client_config() {
+    let c = connection(
+        "      username: u\n      password: p\n      authextra: {client: tests, n: 3}\n",
+    );
+    let config = c.to_client_config().expect("client config");
+    let expected: Dict = [
+        ("client".to_string(), Value::from("tests")),
+        ("n".to_string(), Value::Int(3)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(config.authextra, expected);
+    // Also for anonymous login.
+    let config = connection("      authextra: {client: tests, n: 3}\n")
+        .to_client_config()
+        .expect("client config");
+    assert_eq!(methods(&config), ["anonymous"]);
+    assert_eq!(config.authextra, expected);
+    // And empty by default.
+    let config = connection("").to_client_config().expect("client config");
+    assert!(config.authextra.is_empty());
+}
+
+#[test]
+fn wampcra_and_cryptosign_errors_name_the_key_but_not_the_secret() {
+    let err = |body: &str| match connection(body).to_client_config() {
+        Ok(c) => panic!("expected an error, got {c:?}"),
+        Err(e @ Error::Config(_)) => e.to_string(),
+        Err(other) => panic!("expected Error::Config, got {other:?}"),
+    };
+    assert_eq!(
+        err("      authmethods: [wampcra]\n      password: cra-secret-pw\n"),
+        "configuration error: authmethod wampcra needs wamp.connection.username (or authid)"
+    );
+    assert_eq!(
+        err("      authmethods: [wampcra]\n      username: u\n"),
+        "configuration error: authmethod wampcra needs wamp.connection.password"
+    );
+    assert_eq!(
+        err("      authmethods: [cryptosign]\n      username: u\n"),
+        "configuration error: authmethod cryptosign needs wamp.connection.private_key or \
+         private_key_file"
+    );
+    assert_eq!(
+        err(&format!(
+            "      authmethods: [cryptosign]\n      private_key: {SEED}\n      private_key_file: /k\n"
+        )),
+        "configuration error: set only one of wamp.connection.private_key and private_key_file"
+    );
+    let short = &SEED[..40];
+    let message = err(&format!(
+        "      authmethods: [cryptosign]\n      private_key: {short}\n"
+    ));
+    assert_eq!(
+        message,
+        "configuration error: wamp.connection.private_key: cryptosign private key must be 64 \
+         hex characters (a 32-byte Ed25519 seed), found 40 characters"
+    );
+    let bad = format!("{}xy", &SEED[..62]);
+    let message = err(&format!(
+        "      authmethods: [cryptosign]\n      private_key: {bad}\n"
+    ));
+    assert!(!message.contains(&SEED[..20]), "{message}");
+    assert!(message.contains("position 63"), "{message}");
+
+    let dir = TempDir::new("bad-keys");
+    let missing = dir.path().join("missing.key");
+    let message = err(&format!(
+        "      authmethods: [cryptosign]\n      private_key_file: {}\n",
+        missing.display()
+    ));
+    assert!(
+        message.starts_with(&format!(
+            "configuration error: cannot read cryptosign key file {}: ",
+            missing.display()
+        )),
+        "{message}"
+    );
+    let garbage = dir.path().join("garbage.key");
+    fs::write(&garbage, "hunter2-not-a-key\n").expect("write");
+    let message = err(&format!(
+        "      authmethods: [cryptosign]\n      private_key_file: {}\n",
+        garbage.display()
+    ));
+    assert_eq!(
+        message,
+        format!(
+            "configuration error: cryptosign key file {}: hex seed must be 64 hex characters \
+             (a 32-byte Ed25519 seed), found 17 characters",
+            garbage.display()
+        )
+    );
+    let encrypted = dir.path().join("encrypted.key");
+    // `ssh-keygen -t ed25519 -N pass-phrase`
+    fs::write(
+        &encrypted,
+        "\
+-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABAucgpkmR
+hf7aZZ3DX7DnMLAAAAEAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIPHT9H48EZEIsobi
+raqz2AUlC+bTl5yiTBNhJn7AlrphAAAAkHqy2gF+ps+XGmsdYsDALjVnF2uJYirLRp0HNP
+n2/VR53fy5BHCxv8klm1vGA9CWiv/XYcc4Wk1FJ3QiGGlsmdjDnvnV6Vuv3Qb8E3qI81fu
+xCckrvMmAj7wyev1n4/1BcA0RUrPFYfmNoLikwvnVGp0BYqbMhrwSbKeZs59XKgMUc/Eg/
+dU3BMEq8XoG8/F2g==
+-----END OPENSSH PRIVATE KEY-----
+",
+    )
+    .expect("write");
+    let message = err(&format!(
+        "      authmethods: [cryptosign]\n      private_key_file: {}\n",
+        encrypted.display()
+    ));
+    assert!(
+        message.contains("the OpenSSH key is encrypted (cipher aes256-ctr)"),
+        "{message}"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 //! tag) with messages and frames, without sockets: every frame the session wants to send
 //! is read back with the JSON serializer and every output is checked.
 
-use izaber_wamp::protocol::auth::{Authenticator, Ticket};
+use izaber_wamp::protocol::auth::{Authenticator, Cryptosign, Ticket, WampCra};
 use izaber_wamp::protocol::codec::Serializer;
 use izaber_wamp::protocol::message::{code, Message, Payload};
 use izaber_wamp::protocol::session::{CloseReason, Output, Reply, Session, SessionConfig, State};
@@ -25,6 +25,7 @@ fn config(auth: Vec<Arc<dyn Authenticator>>, max_message_size: usize) -> Session
         agent: AGENT.into(),
         serializer: Serializer::Json,
         max_message_size,
+        authextra: Dict::new(),
     }
 }
 
@@ -247,6 +248,126 @@ fn hello_for_ticket_auth_offers_ticket_and_the_authid() {
         !format!("{details:?}").contains("s3cret"),
         "the ticket must not be in HELLO"
     );
+}
+
+/// The seed of the WAMP spec's first cryptosign test vector, and its public key.
+const CS_SEED: &str = "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510";
+const CS_PUBKEY: &str = "1adfc8bfe1d35616e64dffbd900096f23b066f914c8c2ffbb66f6075b96e116d";
+
+#[test]
+fn hello_merges_the_user_authextra_with_the_methods_own() {
+    let key = Cryptosign::from_seed_hex(CS_SEED).unwrap();
+    let mut config = config(
+        vec![Arc::new(key), Arc::new(WampCra::new("peter", "secret1"))],
+        1 << 20,
+    );
+    config.authextra = dict([("client", s("tests")), ("pubkey", s("overridden"))]);
+    let mut session: Session<u32> = Session::new(config);
+    let frames = sent(&mut session);
+    let [Message::Hello { details, .. }] = &frames[..] else {
+        panic!("{frames:?}");
+    };
+    assert_eq!(
+        details.get("authmethods"),
+        Some(&Value::List(vec![s("cryptosign"), s("wampcra")]))
+    );
+    // The cryptosign key has no authid; the next method's is sent.
+    assert_eq!(details.get("authid"), Some(&s("peter")));
+    assert_eq!(
+        details.get("authextra"),
+        Some(&Value::Dict(dict([
+            ("client", s("tests")),
+            ("pubkey", s(CS_PUBKEY))
+        ])))
+    );
+    let shown = format!("{details:?} {frames:?}");
+    assert!(
+        !shown.contains(CS_SEED) && !shown.contains("secret1"),
+        "{shown}"
+    );
+
+    // Anonymous login sends the user's authextra too.
+    let mut config = self::config(vec![], 1 << 20);
+    config.authextra = dict([("client", s("tests"))]);
+    let mut session: Session<u32> = Session::new(config);
+    let frames = sent(&mut session);
+    let [Message::Hello { details, .. }] = &frames[..] else {
+        panic!("{frames:?}");
+    };
+    assert_eq!(
+        details.get("authextra"),
+        Some(&Value::Dict(dict([("client", s("tests"))])))
+    );
+}
+
+#[test]
+fn wampcra_and_cryptosign_challenges_are_answered_with_their_signatures() {
+    let key = Cryptosign::from_seed_hex(CS_SEED).unwrap();
+    let mut session = new_session(vec![
+        Arc::new(WampCra::new("peter", "L3L1YUE8Txlw")),
+        Arc::new(key),
+    ]);
+    sent(&mut session);
+    session.handle_message(Message::Challenge {
+        method: "wampcra".into(),
+        extra: dict([("challenge", s("[1, 2, 3]"))]),
+    });
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Authenticate {
+            signature: "1njQtmmeYO41N5EWEzD2kAjjEKRZ5kPZt/TzpYXOzR0=".into(),
+            extra: Dict::new(),
+        }]
+    );
+    session.handle_message(Message::Challenge {
+        method: "cryptosign".into(),
+        extra: dict([
+            ("challenge", s(&"ff".repeat(32))),
+            ("channel_binding", Value::Null),
+        ]),
+    });
+    let frames = sent(&mut session);
+    let [Message::Authenticate { signature, .. }] = &frames[..] else {
+        panic!("{frames:?}");
+    };
+    assert_eq!(signature.len(), 192);
+    assert!(
+        signature.starts_with("b32675b221f08593213737bef8240e7c"),
+        "{signature}"
+    );
+    assert!(signature.ends_with(&"ff".repeat(32)), "{signature}");
+    assert_eq!(session.state(), State::Joining);
+}
+
+#[test]
+fn a_cryptosign_challenge_with_channel_binding_aborts_the_join() {
+    let key = Cryptosign::from_seed_hex(CS_SEED).unwrap();
+    let mut session = new_session(vec![Arc::new(key)]);
+    sent(&mut session);
+    session.handle_message(Message::Challenge {
+        method: "cryptosign".into(),
+        extra: dict([
+            ("challenge", s(&"ff".repeat(32))),
+            ("channel_binding", s("tls-unique")),
+        ]),
+    });
+    let frames = sent(&mut session);
+    let [Message::Abort { reason, .. }] = &frames[..] else {
+        panic!("expected a client ABORT: {frames:?}");
+    };
+    assert_eq!(reason, "wamp.error.authentication_failed");
+    match &outputs(&mut session)[..] {
+        [Output::Closed(CloseReason::Abort { message, .. })] => {
+            let message = message.as_deref().unwrap_or_default();
+            assert!(
+                message.contains("channel binding \"tls-unique\""),
+                "{message}"
+            );
+            assert!(!message.contains(CS_SEED));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(session.state(), State::Closed);
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Settings for one client connection.
 
 use super::hooks::Hooks;
-use crate::protocol::auth::{Anonymous, Authenticator, Ticket};
+use crate::protocol::auth::{Anonymous, Authenticator, Cryptosign, Ticket, WampCra};
 use crate::protocol::codec::Serializer;
+use crate::transport::TlsOptions;
+use crate::value::Dict;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +21,9 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// Router URL: `ws://host:port/path` or `wss://...`.
+    /// Router URL: `ws://host:port/path` or `wss://...` (WebSocket), `tcpip://host:port`
+    /// or `tcpips://...` (RawSocket, aliases `rs://` and `rss://`), or
+    /// `unix:///path/to/socket` (RawSocket over a Unix socket).
     pub url: String,
     /// The realm to join.
     pub realm: String,
@@ -44,7 +48,9 @@ pub struct ClientConfig {
     /// also retries with this policy until `connect_timeout` passes.
     pub reconnect: ReconnectPolicy,
     /// How often to probe an idle connection with a WebSocket ping (default: 3 s;
-    /// `None` turns probing off).
+    /// `None` turns probing off). RawSocket connections are not probed (Crossbar.io
+    /// drops a RawSocket connection on a ping): there only EOF and socket errors tell
+    /// that the connection is lost.
     pub ping_interval: Option<Duration>,
     /// How long a probed connection may stay silent before it is declared dead and
     /// reconnected (default: 10 s). A frozen router is noticed within
@@ -58,6 +64,12 @@ pub struct ClientConfig {
     pub offline_publish_buffer: usize,
     /// Life-cycle callbacks; add to them before connecting to see the first join.
     pub hooks: Hooks,
+    /// Entries for `HELLO.Details.authextra` (default: empty). The authentication
+    /// methods add their own entries over these (e.g. cryptosign's `pubkey`).
+    pub authextra: Dict,
+    /// TLS settings for `wss://` and `tcpips://` URLs: extra trusted CAs, a client
+    /// certificate, or no verification (default: verify against the system roots).
+    pub tls: TlsOptions,
 }
 
 /// Reconnection with exponential back-off and jitter.
@@ -133,12 +145,42 @@ impl ClientConfig {
             wait_while_reconnecting: true,
             offline_publish_buffer: 0,
             hooks: Hooks::default(),
+            authextra: Dict::new(),
+            tls: TlsOptions::default(),
         }
     }
 
     /// Logs in with a ticket (password) for `authid`.
     pub fn with_ticket(mut self, authid: impl Into<String>, ticket: impl Into<String>) -> Self {
         self.auth.push(Arc::new(Ticket::new(authid, ticket)));
+        self
+    }
+
+    /// Offers WAMP-CRA login (after any method added before): `secret` is never sent,
+    /// only an HMAC of the router's challenge. Plain and salted secrets both work; the
+    /// router says which in its challenge.
+    pub fn with_wampcra(mut self, authid: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.auth.push(Arc::new(WampCra::new(authid, secret)));
+        self
+    }
+
+    /// Offers WAMP-Cryptosign login with an Ed25519 key (after any method added
+    /// before). Its public key goes into `HELLO.Details.authextra.pubkey`.
+    ///
+    /// ```
+    /// use izaber_wamp::protocol::auth::Cryptosign;
+    /// use izaber_wamp::ClientConfig;
+    ///
+    /// let key = Cryptosign::from_seed_hex(
+    ///     "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510",
+    /// )?;
+    /// let config = ClientConfig::new("ws://127.0.0.1:8080/ws", "izaber")
+    ///     .with_cryptosign(key.with_authid("alice"));
+    /// assert_eq!(config.auth[0].method(), "cryptosign");
+    /// # Ok::<(), izaber_wamp::Error>(())
+    /// ```
+    pub fn with_cryptosign(mut self, key: Cryptosign) -> Self {
+        self.auth.push(Arc::new(key));
         self
     }
 
@@ -190,6 +232,12 @@ impl ClientConfig {
         self.max_message_size = bytes;
         self
     }
+
+    /// Sets the TLS settings for `wss://` and `tcpips://` URLs.
+    pub fn with_tls(mut self, tls: TlsOptions) -> Self {
+        self.tls = tls;
+        self
+    }
 }
 
 /// `izaber-wamp-rust/<version> (<os>; <program>)`.
@@ -212,6 +260,25 @@ fn default_agent() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_agent_names_library_version_os_and_program() {
+        let agent = default_agent();
+        let program = std::env::args().next().unwrap_or_default();
+        let program = std::path::Path::new(&program)
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(
+            agent,
+            format!(
+                "izaber-wamp-rust/{} ({}; {program})",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS
+            )
+        );
+    }
 
     #[test]
     fn back_off_grows_to_the_cap() {

@@ -20,6 +20,7 @@
 
 mod dispatch;
 mod registry;
+mod trace;
 
 use crate::client::handler::{EventHandler, ProcedureHandler};
 use crate::client::hooks::{ConnectionState, HookEvent, Hooks};
@@ -39,6 +40,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
+use trace::trace_frame;
 
 const WAKER: Token = Token(0);
 const SOCKET: Token = Token(1);
@@ -307,6 +309,7 @@ pub(crate) fn start(
             serializers: config.serializers.clone(),
             max_message_size: config.max_message_size,
             deadline: Instant::now(),
+            tls: config.tls.clone(),
         },
         connect_timeout: config.connect_timeout,
         session: SessionConfig {
@@ -315,6 +318,7 @@ pub(crate) fn start(
             agent: config.agent.clone(),
             serializer: config.serializers[0],
             max_message_size: config.max_message_size,
+            authextra: config.authextra.clone(),
         },
         reconnect: config.reconnect.clone(),
         ping_interval: config.ping_interval,
@@ -324,6 +328,8 @@ pub(crate) fn start(
         failure_uri: config.handler_failure_uri.clone(),
         hooks: config.hooks.clone(),
     };
+    // A bad URL scheme or unusable TLS files fail now, not after connect_timeout.
+    transport::prepare(&settings.connect)?;
     let pool = WorkerPool::new(
         "izaber-wamp-handler",
         config.max_handler_threads,
@@ -459,13 +465,15 @@ impl EventLoop {
                 if !connection.joined {
                     deadlines.push(Some(connection.join_deadline));
                 }
-                deadlines.push(
-                    match (connection.probe_deadline, self.settings.ping_interval) {
-                        (Some(deadline), _) => Some(deadline),
-                        (None, Some(interval)) => Some(connection.last_heard + interval),
-                        (None, None) => None,
-                    },
-                );
+                let ping_interval = self
+                    .settings
+                    .ping_interval
+                    .filter(|_| connection.transport.probes_liveness());
+                deadlines.push(match (connection.probe_deadline, ping_interval) {
+                    (Some(deadline), _) => Some(deadline),
+                    (None, Some(interval)) => Some(connection.last_heard + interval),
+                    (None, None) => None,
+                });
             }
         }
         deadlines.into_iter().flatten().min()
@@ -507,7 +515,11 @@ impl EventLoop {
                     self.fail_connection(&format!(
                         "no answer from the router for {silent:?} after a ping"
                     ));
-                } else if let Some(interval) = self.settings.ping_interval {
+                } else if let Some(interval) = self
+                    .settings
+                    .ping_interval
+                    .filter(|_| connection.transport.probes_liveness())
+                {
                     if connection.probe_deadline.is_none()
                         && connection.last_heard + interval <= now
                     {
@@ -652,6 +664,7 @@ impl EventLoop {
                     connection.last_heard = Instant::now();
                     connection.probe_deadline = None;
                     if let Received::Frame(frame) = received {
+                        trace_frame("received", connection.transport.serializer(), &frame);
                         Counters::bump(&self.status.counters.messages_received);
                         connection.session.handle_frame(&frame);
                         self.handle_outputs();
@@ -674,6 +687,7 @@ impl EventLoop {
         };
         let mut failure = None;
         while let Some(frame) = connection.session.pop_transmit() {
+            trace_frame("sending", connection.transport.serializer(), &frame);
             Counters::bump(&self.status.counters.messages_sent);
             if let Err(e) = connection.transport.send(frame) {
                 failure = Some(e.to_string());
@@ -943,11 +957,7 @@ impl EventLoop {
             info.authrole
         );
         *self.status.session.lock() = Some(info);
-        let rejoin = self.first_join.is_none();
-        if let Some((_, report)) = self.first_join.take() {
-            let _ = report.send(Ok(()));
-        }
-        if rejoin {
+        if self.first_join.is_none() {
             Counters::bump(&self.status.counters.reconnections);
         }
         self.last_failure = None;
@@ -992,6 +1002,11 @@ impl EventLoop {
         self.set_state(ConnectionState::Joined);
         if let Some(info) = self.status.session.lock().clone() {
             self.run_hooks(HookEvent::Join(info));
+        }
+        // Only now may `Client::connect` return: a hook the caller adds next must not
+        // be picked up by this join's hook run.
+        if let Some((_, report)) = self.first_join.take() {
+            let _ = report.send(Ok(()));
         }
         for command in std::mem::take(&mut self.offline) {
             self.send_request(command);

@@ -38,6 +38,9 @@ pub struct SessionConfig {
     pub serializer: Serializer,
     /// The largest message the peer accepts, in bytes.
     pub max_message_size: usize,
+    /// The user's `HELLO.Details.authextra` entries; those of the authenticators are
+    /// merged over them.
+    pub authextra: Dict,
 }
 
 /// Where the session is in its life.
@@ -288,7 +291,7 @@ impl<C> Session<C> {
             ("roles".to_string(), Value::Dict(roles)),
             ("agent".to_string(), Value::from(self.config.agent.as_str())),
         ]);
-        add_hello_details(&mut details, &self.config.auth);
+        add_hello_details(&mut details, &self.config.auth, &self.config.authextra);
         details
     }
 

@@ -1,10 +1,22 @@
 //! Transports: move whole WAMP frames between the client and the router.
 //!
+//! The URL scheme chooses the transport:
+//!
+//! | scheme | transport |
+//! |---|---|
+//! | `ws://`, `wss://` | WebSocket, plain or TLS |
+//! | `tcpip://` (alias `rs://`) | RawSocket over TCP |
+//! | `tcpips://` (alias `rss://`) | RawSocket over TCP with TLS |
+//! | `unix:///path/to/socket` | RawSocket over a Unix socket (Unix only) |
+//!
+//! TLS (`wss://`, `tcpips://`) is set up with [`TlsOptions`].
+//!
 //! A transport is set up blocking (with a deadline) by [`connect`], then switched to
 //! non-blocking mode and driven by the event loop through the small [`Transport`] trait:
 //! the loop registers it with its poller and calls `receive` / `send` / `flush` when the
 //! socket is ready.
 
+mod rawsocket;
 mod stream;
 mod tls;
 mod websocket;
@@ -14,6 +26,8 @@ use crate::protocol::codec::Serializer;
 use std::fmt;
 use std::time::Instant;
 
+pub(crate) use rawsocket::RawSocketTransport;
+pub use tls::TlsOptions;
 pub(crate) use websocket::WebSocketTransport;
 
 /// What can go wrong on an open transport.
@@ -82,6 +96,13 @@ pub trait Transport: Send {
     /// received afterwards proves the peer alive.
     fn ping(&mut self) -> Result<(), TransportError>;
 
+    /// Whether [`ping`](Transport::ping) sends a probe the peer answers. When false,
+    /// the loop does not wait for answers, and a lost connection shows only as EOF or
+    /// a socket error.
+    fn probes_liveness(&self) -> bool {
+        true
+    }
+
     /// Starts a clean close (e.g. a WebSocket close frame), best effort.
     fn close(&mut self);
 }
@@ -89,7 +110,7 @@ pub trait Transport: Send {
 /// Connection settings shared by all transports.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
-    /// `ws://` or `wss://` URL of the router.
+    /// The router URL; its scheme chooses the transport (see the module docs).
     pub url: String,
     /// Serializers to offer, most preferred first.
     pub serializers: Vec<Serializer>,
@@ -97,16 +118,71 @@ pub struct ConnectOptions {
     pub max_message_size: usize,
     /// Give up on connecting at this instant.
     pub deadline: Instant,
+    /// TLS settings, for `wss://` and `tcpips://`.
+    pub tls: TlsOptions,
+}
+
+/// The kind of transport a URL scheme names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    WebSocket { tls: bool },
+    RawSocketTcp { tls: bool },
+    RawSocketUnix,
+}
+
+fn kind(url: &str) -> Result<Kind, String> {
+    let scheme = match url.split_once("://") {
+        Some((scheme, _)) => scheme.to_ascii_lowercase(),
+        None => {
+            return Err(format!(
+                "{url:?} is not a URL (expected e.g. ws://host:port)"
+            ))
+        }
+    };
+    Ok(match scheme.as_str() {
+        "ws" => Kind::WebSocket { tls: false },
+        "wss" => Kind::WebSocket { tls: true },
+        "tcpip" | "rs" => Kind::RawSocketTcp { tls: false },
+        "tcpips" | "rss" => Kind::RawSocketTcp { tls: true },
+        "unix" => Kind::RawSocketUnix,
+        other => {
+            return Err(format!(
+                "unsupported URL scheme {other:?} \
+                 (expected ws, wss, tcpip, rs, tcpips, rss or unix)"
+            ))
+        }
+    })
+}
+
+/// Checks what can be checked before connecting: the URL scheme, and for TLS that the
+/// CA and client certificate files can be used (this also loads and caches the TLS
+/// configuration). Errors are [`Error::Config`].
+pub(crate) fn prepare(options: &ConnectOptions) -> Result<(), Error> {
+    let tls = match kind(&options.url).map_err(Error::Config)? {
+        Kind::WebSocket { tls } | Kind::RawSocketTcp { tls } => tls,
+        Kind::RawSocketUnix if cfg!(unix) => false,
+        Kind::RawSocketUnix => {
+            return Err(Error::Config(
+                "unix:// URLs (RawSocket over a Unix socket) need a Unix system".into(),
+            ))
+        }
+    };
+    if tls {
+        tls::client_config(&options.tls).map_err(Error::Config)?;
+    }
+    Ok(())
 }
 
 /// Opens a transport to `options.url`, choosing the transport by URL scheme.
 pub fn connect(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
-    let scheme = options.url.split("://").next().unwrap_or_default();
-    match scheme {
-        "ws" | "wss" => Ok(Box::new(WebSocketTransport::connect(options)?)),
-        _ => Err(Error::Connect {
-            url: options.url.clone(),
-            detail: format!("unsupported URL scheme {scheme:?} (expected ws:// or wss://)"),
-        }),
-    }
+    let kind = kind(&options.url).map_err(|detail| Error::Connect {
+        url: options.url.clone(),
+        detail,
+    })?;
+    Ok(match kind {
+        Kind::WebSocket { .. } => Box::new(WebSocketTransport::connect(options)?),
+        Kind::RawSocketTcp { .. } | Kind::RawSocketUnix => {
+            Box::new(RawSocketTransport::connect(options)?)
+        }
+    })
 }

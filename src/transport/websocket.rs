@@ -1,6 +1,7 @@
 //! WAMP over WebSocket (tungstenite): `ws://` and `wss://`.
 
-use super::stream::{Connected, Stream};
+use super::stream::{is_timeout, Connected, Stream};
+use super::tls;
 use super::{ConnectOptions, Received, Transport, TransportError};
 use crate::error::Error;
 use crate::protocol::codec::Serializer;
@@ -51,7 +52,8 @@ impl WebSocketTransport {
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", protocols);
 
-        let (stream, control) = Connected::open(url, host, port, secure, options.deadline)?;
+        let tls = secure.then_some(&options.tls);
+        let (stream, control) = Connected::open(url, host, port, tls, options.deadline)?;
         let config = WebSocketConfig::default()
             .max_message_size(Some(options.max_message_size))
             .max_frame_size(Some(options.max_message_size));
@@ -103,14 +105,11 @@ fn handshake_failure(error: tungstenite::Error) -> String {
                 body.trim()
             )
         }
-        tungstenite::Error::Io(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ) =>
-        {
-            "timed out during the TLS or WebSocket handshake".into()
-        }
+        tungstenite::Error::Io(e) => match tls::describe_io(&e) {
+            Some(tls_error) => tls_error,
+            None if is_timeout(&e) => "timed out during the TLS or WebSocket handshake".into(),
+            None => e.to_string(),
+        },
         other => other.to_string(),
     }
 }
@@ -144,7 +143,7 @@ impl Transport for WebSocketTransport {
 
     fn register(&mut self, registry: &mio::Registry, token: mio::Token) -> std::io::Result<()> {
         let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
-        registry.register(self.socket.get_mut().socket(), token, interest)
+        self.socket.get_mut().register(registry, token, interest)
     }
 
     fn send(&mut self, frame: Vec<u8>) -> Result<(), TransportError> {

@@ -9,6 +9,12 @@
 //!   the test process, however that ends.
 //! * [`shared_router`] is one router per test binary, for tests that do not
 //!   kill or freeze it.
+//! * [`Router::start_tls`] and [`shared_tls_router`] run
+//!   `tests/router/config_tls.json` instead: the same plus WebSocket and
+//!   `RawSocket` over TLS (certificates made by `tests/router/make_certs.py`
+//!   for the router's own test CA), a WebSocket requiring a client
+//!   certificate, a `RawSocket` with a 64 KiB limit and a `RawSocket` on a Unix
+//!   socket in the router's work directory.
 //! * [`Peer`] runs `tests/peers/interop_peer.py`, an autobahn-python session
 //!   offering `interop.peer.*` procedures. Only one peer per prefix fits on a
 //!   router (the procedures use the default `single` invocation policy), so
@@ -83,6 +89,17 @@ fn free_ports() -> (u16, u16) {
     );
     drop((a, b));
     ports
+}
+
+/// `n` distinct free loopback ports (all bound at once, then released).
+fn free_port_list(n: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
 }
 
 fn unique_workdir() -> PathBuf {
@@ -181,6 +198,53 @@ pub struct Router {
     rs_port: u16,
     workdir: PathBuf,
     io: Mutex<RouterIo>,
+    /// The extra transports of a router made by [`Router::start_tls`].
+    tls: Option<TlsPorts>,
+}
+
+/// Ports of the transports `tests/router/config_tls.json` adds.
+#[derive(Clone, Copy)]
+struct TlsPorts {
+    wss: u16,
+    rss: u16,
+    wss_mutual: u16,
+    rs_small: u16,
+}
+
+impl TlsPorts {
+    fn args(&self) -> Vec<String> {
+        [
+            ("wss", self.wss),
+            ("rss", self.rss),
+            ("wss_mutual", self.wss_mutual),
+            ("rs_small", self.rs_small),
+        ]
+        .iter()
+        .flat_map(|(id, port)| ["--port".to_string(), format!("{id}={port}")])
+        .collect()
+    }
+}
+
+/// Makes a fresh test CA with server and client certificates in `dir`
+/// (`tests/router/make_certs.py`).
+fn make_certs(dir: &Path) -> Result<(), String> {
+    let python = venv_python();
+    let script = repo_root().join("tests/router/make_certs.py");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "make_certs.py failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
 }
 
 impl Router {
@@ -189,14 +253,61 @@ impl Router {
         Router::try_start().unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Starts a dedicated router with `tests/router/config_tls.json`: besides the
+    /// plain WebSocket and `RawSocket` transports of [`Router::start`], a WebSocket
+    /// with TLS ([`Router::wss_url`]), a `RawSocket` with TLS ([`Router::rss_url`]),
+    /// a WebSocket with TLS that requires a client certificate
+    /// ([`Router::wss_mutual_url`]), a `RawSocket` with a 64 KiB message limit
+    /// ([`Router::rawsocket_small_url`]) and a `RawSocket` on a Unix socket
+    /// ([`Router::unix_url`]). The certificates are made for this router, by a
+    /// test CA ([`Router::ca_file`]), for 127.0.0.1, ::1 and localhost.
+    pub fn start_tls() -> Router {
+        Router::try_start_tls().unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn try_start() -> Result<Router, String> {
+        Router::try_start_with(false)
+    }
+
+    fn try_start_tls() -> Result<Router, String> {
+        Router::try_start_with(true)
+    }
+
+    fn try_start_with(tls: bool) -> Result<Router, String> {
         let python = venv_python();
         let script = repo_root().join("tests/router/run_router.py");
-        let config = repo_root().join("tests/router/config.json");
+        let config = repo_root().join(if tls {
+            "tests/router/config_tls.json"
+        } else {
+            "tests/router/config.json"
+        });
         let mut last_error = String::new();
         for _ in 0..PORT_ATTEMPTS {
-            let (ws_port, rs_port) = free_ports();
+            let (ws_port, rs_port, tls_ports) = if tls {
+                let p = free_port_list(6);
+                let more = TlsPorts {
+                    wss: p[2],
+                    rss: p[3],
+                    wss_mutual: p[4],
+                    rs_small: p[5],
+                };
+                (p[0], p[1], Some(more))
+            } else {
+                let (ws_port, rs_port) = free_ports();
+                (ws_port, rs_port, None)
+            };
             let workdir = unique_workdir();
+            if tls {
+                make_certs(&workdir.join("certs"))?;
+                let socket = workdir.join(".crossbar").join("rawsocket.sock");
+                // sun_path holds 108 bytes on Linux (104 on macOS).
+                if socket.as_os_str().len() >= 100 {
+                    return Err(format!(
+                        "the Unix socket path {} is too long; use a shorter CARGO_TARGET_DIR",
+                        socket.display()
+                    ));
+                }
+            }
             let mut child = Command::new(&python)
                 .arg(&script)
                 .arg("--config")
@@ -207,6 +318,7 @@ impl Router {
                 .arg(rs_port.to_string())
                 .arg("--workdir")
                 .arg(&workdir)
+                .args(tls_ports.map(|t| t.args()).unwrap_or_default())
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
@@ -226,6 +338,7 @@ impl Router {
                         stdin,
                         lines,
                     }),
+                    tls: tls_ports,
                 });
             }
             drop(stdin);
@@ -261,6 +374,76 @@ impl Router {
     /// The `RawSocket` URL in autobahn's notation, `rs://127.0.0.1:<port>`.
     pub fn rawsocket_url(&self) -> String {
         format!("rs://127.0.0.1:{}", self.rs_port)
+    }
+
+    /// The `RawSocket` (TCP) URL in this library's notation, `tcpip://127.0.0.1:<port>`.
+    pub fn tcpip_url(&self) -> String {
+        format!("tcpip://127.0.0.1:{}", self.rs_port)
+    }
+
+    fn tls_ports(&self) -> TlsPorts {
+        self.tls
+            .expect("this router has no TLS transports: start it with Router::start_tls")
+    }
+
+    /// The WebSocket-with-TLS URL, `wss://127.0.0.1:<port>` (only [`Router::start_tls`]).
+    pub fn wss_url(&self) -> String {
+        format!("wss://127.0.0.1:{}", self.tls_ports().wss)
+    }
+
+    /// The `RawSocket`-with-TLS URL, `tcpips://127.0.0.1:<port>` (only
+    /// [`Router::start_tls`]).
+    pub fn rss_url(&self) -> String {
+        format!("tcpips://127.0.0.1:{}", self.tls_ports().rss)
+    }
+
+    /// The URL of the WebSocket with TLS that requires a client certificate signed
+    /// by [`Router::ca_file`]'s CA (only [`Router::start_tls`]).
+    pub fn wss_mutual_url(&self) -> String {
+        format!("wss://127.0.0.1:{}", self.tls_ports().wss_mutual)
+    }
+
+    /// The URL of a plain `RawSocket` transport whose router-side message limit
+    /// is 64 KiB (only [`Router::start_tls`]).
+    pub fn rawsocket_small_url(&self) -> String {
+        format!("tcpip://127.0.0.1:{}", self.tls_ports().rs_small)
+    }
+
+    /// The path of the `RawSocket` Unix socket (only [`Router::start_tls`]).
+    pub fn unix_socket_path(&self) -> PathBuf {
+        self.tls_ports();
+        self.workdir.join(".crossbar").join("rawsocket.sock")
+    }
+
+    /// The `RawSocket` Unix socket URL, `unix:///.../rawsocket.sock` (only
+    /// [`Router::start_tls`]).
+    pub fn unix_url(&self) -> String {
+        format!("unix://{}", self.unix_socket_path().display())
+    }
+
+    fn cert_file(&self, name: &str) -> PathBuf {
+        self.tls_ports();
+        self.workdir.join("certs").join(name)
+    }
+
+    /// The test CA's certificate (PEM), to trust as `ca_file`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.cert_file("ca.pem")
+    }
+
+    /// A CA certificate (PEM) unrelated to the router's certificate.
+    pub fn other_ca_file(&self) -> PathBuf {
+        self.cert_file("other-ca.pem")
+    }
+
+    /// A client certificate (PEM) signed by the test CA, for mutual TLS.
+    pub fn client_cert(&self) -> PathBuf {
+        self.cert_file("client.pem")
+    }
+
+    /// The private key (PEM) of [`Router::client_cert`].
+    pub fn client_key(&self) -> PathBuf {
+        self.cert_file("client.key")
     }
 
     /// The router's working directory (holds `crossbar.log` and `.crossbar/`).
@@ -348,6 +531,16 @@ pub fn shared_router() -> &'static Router {
     match SHARED.get_or_init(Router::try_start) {
         Ok(router) => router,
         Err(e) => panic!("shared router unavailable: {e}"),
+    }
+}
+
+/// The router made by [`Router::start_tls`] shared by all tests of this test
+/// binary, started on first use; like [`shared_router`], never killed.
+pub fn shared_tls_router() -> &'static Router {
+    static SHARED: OnceLock<Result<Router, String>> = OnceLock::new();
+    match SHARED.get_or_init(Router::try_start_tls) {
+        Ok(router) => router,
+        Err(e) => panic!("shared TLS router unavailable: {e}"),
     }
 }
 

@@ -13,6 +13,13 @@ once the router listens on both ports, prints ``READY`` on stdout.  If the
 router cannot be started it prints ``ERR <reason>`` instead and exits with
 status 1.
 
+More transports (TLS, other limits; see ``config_tls.json``) carry an ``"id"``
+and get their port from ``--port ID=PORT`` (repeatable); ``--ws-port`` and
+``--rs-port`` set the one websocket and the one rawsocket transport without
+such a port.  Transports on a Unix socket (``"endpoint": {"type": "unix"}``,
+path relative to ``DIR/.crossbar``) need no port; the router is ready once
+they accept connections too.
+
 It then reads commands from stdin, one per line, answering each with one line,
 ``OK`` or ``ERR <reason>``:
 
@@ -62,8 +69,13 @@ class RouterError(Exception):
     pass
 
 
-def set_ports(config, ws_port, rs_port):
-    """Set the endpoint ports of the websocket and rawsocket transports."""
+def set_ports(config, ws_port, rs_port, extra_ports=None):
+    """Set the endpoint ports of the websocket and rawsocket transports.
+
+    Transports whose id is in `extra_ports` get that port; Unix socket
+    transports are left alone.
+    """
+    extra_ports = dict(extra_ports or {})
     found = {"websocket": 0, "rawsocket": 0}
     ports = {"websocket": ws_port, "rawsocket": rs_port}
     for worker in config.get("workers", []):
@@ -71,10 +83,18 @@ def set_ports(config, ws_port, rs_port):
             kind = transport.get("type")
             if kind in ports:
                 endpoint = transport.get("endpoint")
+                if isinstance(endpoint, dict) and endpoint.get("type") == "unix":
+                    continue
                 if not isinstance(endpoint, dict) or endpoint.get("type") != "tcp":
                     raise RouterError(f"{kind} transport has no tcp endpoint")
+                extra = extra_ports.pop(transport.get("id"), None)
+                if extra is not None:
+                    endpoint["port"] = extra
+                    continue
                 endpoint["port"] = ports[kind]
                 found[kind] += 1
+    if extra_ports:
+        raise RouterError(f"no transport with id {sorted(extra_ports)} in the config")
     for kind, count in found.items():
         if count != 1:
             raise RouterError(f"config must have exactly one {kind} transport (found {count})")
@@ -98,6 +118,27 @@ def port_accepts(port):
             return True
     except OSError:
         return False
+
+
+def unix_accepts(path):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(1.0)
+            s.connect(path)
+            return True
+    except OSError:
+        return False
+
+
+def unix_paths(config, cbdir):
+    """The socket paths of the config's Unix socket endpoints."""
+    paths = []
+    for worker in config.get("workers", []):
+        for transport in worker.get("transports", []):
+            endpoint = transport.get("endpoint")
+            if isinstance(endpoint, dict) and endpoint.get("type") == "unix":
+                paths.append(os.path.join(cbdir, os.path.expandvars(endpoint["path"])))
+    return paths
 
 
 def _listening_inodes(port):
@@ -191,11 +232,12 @@ def _pdeathsig_kill():
 
 
 class Router:
-    def __init__(self, crossbar, cbdir, log_path, ws_port, rs_port):
+    def __init__(self, crossbar, cbdir, log_path, ws_port, rs_port, extra_ports=(), unix=()):
         self.crossbar = crossbar
         self.cbdir = cbdir
         self.log_path = log_path
-        self.ports = (ws_port, rs_port)
+        self.ports = (ws_port, rs_port) + tuple(extra_ports)
+        self.unix = tuple(unix)
         self.proc = None
 
     def note(self, msg):
@@ -217,7 +259,7 @@ class Router:
             os.unlink(os.path.join(self.cbdir, "node.pid"))
         except FileNotFoundError:
             pass
-        self.note(f"starting crossbar on ws={self.ports[0]} rs={self.ports[1]}")
+        self.note(f"starting crossbar on ws={self.ports[0]} rs={self.ports[1]} more={self.ports[2:]}")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [self.crossbar, "start", "--cbdir", self.cbdir],
@@ -237,7 +279,9 @@ class Router:
                 if "Address already in use" in self.log_tail(4000):
                     reason = "port-in-use: " + reason
                 raise RouterError(reason)
-            if all(listening_in_group(p, self.proc.pid) for p in self.ports):
+            if all(listening_in_group(p, self.proc.pid) for p in self.ports) and all(
+                unix_accepts(path) for path in self.unix
+            ):
                 self.note("crossbar is listening")
                 return
             if time.monotonic() > deadline:
@@ -303,6 +347,13 @@ def main():
     parser.add_argument("--ws-port", type=int, required=True)
     parser.add_argument("--rs-port", type=int, required=True)
     parser.add_argument("--workdir", required=True)
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="ID=PORT",
+        help="port of the transport with this id (repeatable)",
+    )
     args = parser.parse_args()
 
     workdir = os.path.abspath(args.workdir)
@@ -319,16 +370,28 @@ def main():
         return 1
 
     try:
+        extra_ports = {}
+        for item in args.port:
+            transport_id, _, port = item.partition("=")
+            extra_ports[transport_id] = int(port)
         with open(args.config) as f:
             config = json.load(f)
-        set_ports(config, args.ws_port, args.rs_port)
+        set_ports(config, args.ws_port, args.rs_port, extra_ports)
     except (OSError, ValueError, RouterError) as e:
         reply(f"ERR bad config {args.config}: {e}")
         return 1
     with open(os.path.join(cbdir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
 
-    router = Router(crossbar, cbdir, log_path, args.ws_port, args.rs_port)
+    router = Router(
+        crossbar,
+        cbdir,
+        log_path,
+        args.ws_port,
+        args.rs_port,
+        extra_ports.values(),
+        unix_paths(config, cbdir),
+    )
 
     def on_signal(signum, _frame):
         router.kill_group()
