@@ -8,10 +8,7 @@
 mod common;
 
 fn main() {
-    common::init_logging();
-    if let Err(e) = run() {
-        common::exit_with(e);
-    }
+    common::main(run);
 }
 
 fn run() -> izaber_wamp::Result<()> {

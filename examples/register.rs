@@ -10,10 +10,7 @@ mod common;
 use izaber_wamp::{CallResult, MatchPolicy, RegisterOptions};
 
 fn main() {
-    common::init_logging();
-    if let Err(e) = run() {
-        common::exit_with(e);
-    }
+    common::main(run);
 }
 
 fn run() -> izaber_wamp::Result<()> {

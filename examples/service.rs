@@ -13,10 +13,7 @@ use izaber_wamp::{CallResult, Wamp};
 use std::sync::Once;
 
 fn main() {
-    common::init_logging();
-    if let Err(e) = run() {
-        common::exit_with(e);
-    }
+    common::main(run);
 }
 
 fn set_up(wamp: &Wamp) -> izaber_wamp::Result<()> {

@@ -6,7 +6,7 @@
 use std::sync::mpsc;
 
 /// Logs to stderr at the level in `RUST_LOG` (default: warnings).
-pub fn init_logging() {
+fn init_logging() {
     let env = env_logger::Env::default().default_filter_or("warn");
     env_logger::Builder::from_env(env).init();
 }
@@ -23,8 +23,11 @@ pub fn wait_for_shutdown() -> izaber_wamp::Result<()> {
     Ok(())
 }
 
-/// Prints `error` and exits with status 1.
-pub fn exit_with(error: izaber_wamp::Error) -> ! {
-    eprintln!("error: {error}");
-    std::process::exit(1)
+/// Sets up logging and runs `body`; on failure prints the error and exits with status 1.
+pub fn main(body: fn() -> izaber_wamp::Result<()>) {
+    init_logging();
+    if let Err(error) = body() {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
 }

@@ -886,39 +886,21 @@ impl<C> Session<C> {
             Message::Registered {
                 request,
                 registration,
-            } => {
-                if self.is_abandoned(request) {
-                    self.pending.remove(&request);
-                    self.undo(Message::Unregister {
-                        request: 0,
-                        registration,
-                    });
-                    return;
-                }
-                self.reply(
+            } => self.created(request, Reply::Registered(registration), |request| {
+                Message::Unregister {
                     request,
-                    |k| matches!(k, Kind::Register),
-                    Reply::Registered(registration),
-                );
-            }
+                    registration,
+                }
+            }),
             Message::Subscribed {
                 request,
                 subscription,
-            } => {
-                if self.is_abandoned(request) {
-                    self.pending.remove(&request);
-                    self.undo(Message::Unsubscribe {
-                        request: 0,
-                        subscription,
-                    });
-                    return;
-                }
-                self.reply(
+            } => self.created(request, Reply::Subscribed(subscription), |request| {
+                Message::Unsubscribe {
                     request,
-                    |k| matches!(k, Kind::Subscribe),
-                    Reply::Subscribed(subscription),
-                );
-            }
+                    subscription,
+                }
+            }),
             Message::Unregistered { request } => self.reply(
                 request,
                 |k| matches!(k, Kind::Unregister),
@@ -1025,19 +1007,21 @@ impl<C> Session<C> {
             .is_some_and(|p| matches!(p.kind, Kind::Abandoned))
     }
 
-    /// Sends an UNREGISTER/UNSUBSCRIBE for a late success nobody waits for.
-    fn undo(&mut self, message: Message) {
-        self.request(Kind::Abandoned, None, None, |request| match message {
-            Message::Unregister { registration, .. } => Message::Unregister {
-                request,
-                registration,
-            },
-            Message::Unsubscribe { subscription, .. } => Message::Unsubscribe {
-                request,
-                subscription,
-            },
-            other => other,
-        });
+    /// REGISTERED or SUBSCRIBED: completes the request, or, when its caller gave up
+    /// (timed out), undoes the late success with `undo` so nothing is left registered.
+    fn created(&mut self, request: u64, reply: Reply, undo: impl FnOnce(u64) -> Message) {
+        if self.is_abandoned(request) {
+            self.pending.remove(&request);
+            self.request(Kind::Abandoned, None, None, undo);
+            return;
+        }
+        let registered = matches!(reply, Reply::Registered(_));
+        let expected = move |kind: &Kind| match kind {
+            Kind::Register => registered,
+            Kind::Subscribe => !registered,
+            _ => false,
+        };
+        self.reply(request, expected, reply);
     }
 
     /// Completes the pending request `request` if it is of the expected kind. A reply to an
