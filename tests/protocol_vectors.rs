@@ -2170,7 +2170,7 @@ impl Rng {
                 extra: self.dict(1),
             },
             4 => Message::Authenticate {
-                signature: self.text(),
+                signature: self.text().into(),
                 extra: self.dict(1),
             },
             5 => Message::Goodbye {

@@ -30,6 +30,56 @@ impl Payload {
     }
 }
 
+/// An AUTHENTICATE signature. For ticket login it is the password itself, so `Debug`
+/// and `Display` print `<redacted>`; the text is reached through `Deref` or [`Signature::as_str`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature(String);
+
+impl Signature {
+    /// The signature text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Signature {
+    fn from(text: String) -> Self {
+        Signature(text)
+    }
+}
+
+impl From<&str> for Signature {
+    fn from(text: &str) -> Self {
+        Signature(text.to_owned())
+    }
+}
+
+impl std::ops::Deref for Signature {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Signature {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// A WAMP message (client-relevant subset of the basic and advanced profiles).
 #[allow(missing_docs)] // field names are the spec's element names
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +102,7 @@ pub enum Message {
         extra: Dict,
     },
     Authenticate {
-        signature: String,
+        signature: Signature,
         extra: Dict,
     },
     Goodbye {
@@ -446,7 +496,7 @@ impl Message {
                 extra: f.dict("extra")?,
             },
             AUTHENTICATE => Message::Authenticate {
-                signature: f.string("signature")?,
+                signature: Signature(f.string("signature")?),
                 extra: f.dict("extra")?,
             },
             GOODBYE => Message::Goodbye {
@@ -587,7 +637,7 @@ impl Message {
                 payload,
             } => return with_payload(vec![code, d(details), s(reason)], payload),
             Message::Challenge { method, extra } => vec![code, s(method), d(extra)],
-            Message::Authenticate { signature, extra } => vec![code, s(signature), d(extra)],
+            Message::Authenticate { signature, extra } => vec![code, s(signature.0), d(extra)],
             Message::Goodbye { details, reason } => vec![code, d(details), s(reason)],
             Message::Error {
                 request_type,
@@ -698,4 +748,22 @@ fn with_payload(mut items: Vec<Value>, payload: Payload) -> Value {
         items.push(Value::List(payload.args));
     }
     Value::List(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_authenticate_signature_never_shows_in_debug_or_display() {
+        let message = Message::Authenticate {
+            signature: "the-ticket".into(),
+            extra: Dict::new(),
+        };
+        let Message::Authenticate { signature, .. } = &message else {
+            unreachable!()
+        };
+        assert!(!format!("{message:?} {signature}").contains("the-ticket"));
+        assert_eq!(signature.as_str(), "the-ticket");
+    }
 }

@@ -843,7 +843,10 @@ impl<C> Session<C> {
         };
         match answer {
             Ok((signature, extra)) => {
-                if let Err(e) = self.send(Message::Authenticate { signature, extra }) {
+                if let Err(e) = self.send(Message::Authenticate {
+                    signature: signature.into(),
+                    extra,
+                }) {
                     self.abort_join(format!("cannot send AUTHENTICATE: {e}"));
                 }
             }
