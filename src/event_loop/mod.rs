@@ -20,7 +20,6 @@
 
 mod dispatch;
 mod registry;
-mod trace;
 
 use crate::client::handler::{EventHandler, ProcedureHandler};
 use crate::client::hooks::{ConnectionState, HookEvent, Hooks};
@@ -40,7 +39,6 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
-use trace::trace_frame;
 
 const WAKER: Token = Token(0);
 const SOCKET: Token = Token(1);
@@ -664,7 +662,6 @@ impl EventLoop {
                     connection.last_heard = Instant::now();
                     connection.probe_deadline = None;
                     if let Received::Frame(frame) = received {
-                        trace_frame("received", connection.transport.serializer(), &frame);
                         Counters::bump(&self.status.counters.messages_received);
                         connection.session.handle_frame(&frame);
                         self.handle_outputs();
@@ -687,7 +684,6 @@ impl EventLoop {
         };
         let mut failure = None;
         while let Some(frame) = connection.session.pop_transmit() {
-            trace_frame("sending", connection.transport.serializer(), &frame);
             Counters::bump(&self.status.counters.messages_sent);
             if let Err(e) = connection.transport.send(frame) {
                 failure = Some(e.to_string());

@@ -422,7 +422,14 @@ impl<C> Session<C> {
 
     /// Encodes and queues a message, refusing it if it exceeds the peer's limit.
     fn send(&mut self, message: Message) -> Result<(), Error> {
+        let name = message.name();
         let frame = self.config.serializer.encode(message)?;
+        // Type and size only: contents may hold secrets (a ticket, a signature).
+        log::trace!(
+            "sending {name} ({} bytes, {})",
+            frame.len(),
+            self.config.serializer
+        );
         if frame.len() > self.config.max_message_size {
             return Err(Error::PayloadTooLarge {
                 size: frame.len(),
@@ -433,7 +440,6 @@ impl<C> Session<C> {
         Ok(())
     }
 
-    /// Sends a request with the next request ID and records it as pending.
     /// Sends a request message with the next request ID, which is used up only if the
     /// message could be sent.
     fn send_request(&mut self, build: impl FnOnce(u64) -> Message) -> Result<u64, Error> {
@@ -775,7 +781,15 @@ impl<C> Session<C> {
     /// Feeds one received frame.
     pub fn handle_frame(&mut self, frame: &[u8]) {
         match self.config.serializer.decode(frame) {
-            Ok(message) => self.handle_message(message),
+            Ok(message) => {
+                log::trace!(
+                    "received {} ({} bytes, {})",
+                    message.name(),
+                    frame.len(),
+                    self.config.serializer
+                );
+                self.handle_message(message)
+            }
             Err(e) => self.protocol_violation(e.to_string()),
         }
     }
