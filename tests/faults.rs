@@ -415,8 +415,9 @@ fn a_registration_held_by_another_session_is_retried_until_it_is_free() {
     };
     assert_eq!(holder().as_deref(), Some("squatter"));
     squatter.close().expect("close");
+    // Retries back off, up to 5 s apart.
     assert!(
-        wait_until(Duration::from_secs(5), || holder().as_deref()
+        wait_until(Duration::from_secs(8), || holder().as_deref()
             == Some("service")),
         "the service never took its registration back"
     );

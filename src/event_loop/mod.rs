@@ -45,8 +45,10 @@ const SOCKET: Token = Token(1);
 /// How long a closing client waits for the router's GOODBYE before closing the socket.
 const GOODBYE_WAIT: Duration = Duration::from_secs(2);
 /// `wamp.error.procedure_already_exists` on restore: our old session may still hold the
-/// procedure until the router notices it is gone, so retry this often.
+/// procedure until the router notices it is gone, so retry after this, doubling up to
+/// [`RESTORE_RETRY_MAX`].
 const RESTORE_RETRY: Duration = Duration::from_millis(500);
+const RESTORE_RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Where a request's outcome goes.
 pub(crate) type ReplySender = Sender<Result<Reply, Error>>;
@@ -240,7 +242,14 @@ enum Ctx {
         handler: EventHandler,
     },
     /// Re-creating a registration or subscription after a rejoin.
-    Restore(u64),
+    Restore(Restoring),
+}
+
+/// A registration or subscription being re-created, and how many tries it took so far.
+#[derive(Debug, Clone, Copy)]
+struct Restoring {
+    local_id: u64,
+    attempt: u32,
 }
 
 /// The connection, from the loop's point of view.
@@ -403,7 +412,7 @@ struct EventLoop {
     /// Unacknowledged publishes kept while disconnected.
     offline: VecDeque<Command>,
     /// Registrations to re-create again: (when, local ID).
-    restore_retries: Vec<(Instant, u64)>,
+    restore_retries: Vec<(Instant, Restoring)>,
     /// While closing: when to give up waiting for GOODBYE, and whom to tell.
     closing: Option<(Instant, Vec<Sender<()>>)>,
     ended: Option<Error>,
@@ -556,8 +565,8 @@ impl EventLoop {
         let (due, later): (Vec<_>, Vec<_>) =
             self.restore_retries.drain(..).partition(|(d, _)| *d <= now);
         self.restore_retries = later;
-        for (_, local_id) in due {
-            self.restore_procedure(local_id, now);
+        for (_, restoring) in due {
+            self.restore_procedure(restoring, now);
         }
     }
 
@@ -852,7 +861,7 @@ impl EventLoop {
             ))));
             return;
         }
-        self.restore_retries.retain(|(_, id)| *id != local_id);
+        self.restore_retries.retain(|(_, r)| r.local_id != local_id);
         // Forget it at once: while disconnected there is nothing to tell the router, and
         // once asked, late invocations are answered with no_such_registration.
         match (self.registry.remove_procedure(local_id), self.session()) {
@@ -974,18 +983,26 @@ impl EventLoop {
                     procedure,
                     options,
                     None,
-                    Ctx::Restore(local_id),
+                    Ctx::Restore(Restoring {
+                        local_id,
+                        attempt: 0,
+                    }),
                     now,
                 ),
                 Restore::Topic {
                     local_id,
                     topic,
                     options,
-                } => {
-                    connection
-                        .session
-                        .subscribe(topic, options, None, Ctx::Restore(local_id), now)
-                }
+                } => connection.session.subscribe(
+                    topic,
+                    options,
+                    None,
+                    Ctx::Restore(Restoring {
+                        local_id,
+                        attempt: 0,
+                    }),
+                    now,
+                ),
             }
         }
         if connection.restoring == 0 {
@@ -1094,20 +1111,27 @@ impl EventLoop {
             (Ctx::Register { reply, .. } | Ctx::Subscribe { reply, .. }, result) => {
                 drop(reply.send(result))
             }
-            (Ctx::Restore(local_id), result) => self.restored(local_id, result),
+            (Ctx::Restore(restoring), result) => self.restored(restoring, result),
         }
     }
 
-    fn restored(&mut self, local_id: u64, result: Result<Reply, Error>) {
+    fn restored(&mut self, restoring: Restoring, result: Result<Reply, Error>) {
+        let local_id = restoring.local_id;
         match result {
             Ok(Reply::Registered(router_id)) => {
                 self.registry.procedure_restored(local_id, router_id)
             }
             Ok(Reply::Subscribed(router_id)) => self.registry.topic_restored(local_id, router_id),
             Err(e) if e.wamp_uri() == Some("wamp.error.procedure_already_exists") => {
-                log::warn!("cannot restore a registration yet (the router still holds our old one): {e}; retrying");
-                self.restore_retries
-                    .push((Instant::now() + RESTORE_RETRY, local_id));
+                let delay = RESTORE_RETRY
+                    .saturating_mul(1 << restoring.attempt.min(8))
+                    .min(RESTORE_RETRY_MAX);
+                log::warn!("cannot restore a registration yet (another session, maybe our old one, holds it): {e}; retrying in {delay:?}");
+                let next = Restoring {
+                    attempt: restoring.attempt + 1,
+                    ..restoring
+                };
+                self.restore_retries.push((Instant::now() + delay, next));
             }
             Err(e) => {
                 log::error!("cannot restore a registration or subscription after reconnecting: {e}")
@@ -1124,12 +1148,12 @@ impl EventLoop {
         }
     }
 
-    fn restore_procedure(&mut self, local_id: u64, now: Instant) {
-        let Some((procedure, options)) = self.registry.procedure_spec(local_id) else {
+    fn restore_procedure(&mut self, restoring: Restoring, now: Instant) {
+        let Some((procedure, options)) = self.registry.procedure_spec(restoring.local_id) else {
             return;
         };
         if let Some(session) = self.session() {
-            session.register(procedure, options, None, Ctx::Restore(local_id), now);
+            session.register(procedure, options, None, Ctx::Restore(restoring), now);
         }
     }
 
