@@ -122,14 +122,17 @@ fn event_rate(config: &ClientConfig, run_for: Duration) -> Result<(f64, f64), iz
         publisher.publish("bench.events", (sent,))?;
         sent += 1;
     }
-    // Let delivery catch up, but stop counting once it stalls.
-    let mut last = u64::MAX;
-    while received.load(Ordering::Relaxed) != last {
-        last = received.load(Ordering::Relaxed);
-        std::thread::sleep(Duration::from_millis(300));
+    // Let delivery catch up; stop counting once nothing arrived for two seconds.
+    let mut last = (received.load(Ordering::Relaxed), Instant::now());
+    while last.0 < sent && last.1.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = received.load(Ordering::Relaxed);
+        if now != last.0 {
+            last = (now, Instant::now());
+        }
     }
-    let elapsed = start.elapsed().as_secs_f64() - 0.3;
-    let got = received.load(Ordering::Relaxed);
+    let (got, last_arrival) = last;
+    let elapsed = (last_arrival - start).as_secs_f64();
     if got < sent {
         println!("  (received {got} of {sent} events)");
     }

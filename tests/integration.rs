@@ -638,3 +638,41 @@ fn a_wss_handshake_that_gets_no_answer_stops_at_the_connect_deadline() {
         "took {took:?}"
     );
 }
+
+#[test]
+fn a_flood_of_unacknowledged_publishes_is_paced_by_the_router_not_dropped() {
+    // Frequent pings, each answered only after the backlog sent before it: the publisher
+    // must keep that backlog small (it waits for the socket) or be declared dead.
+    let liveness = |c: ClientConfig| {
+        c.with_liveness(Some(Duration::from_millis(200)), Duration::from_secs(10))
+    };
+    let subscriber = Client::connect(liveness(config(Serializer::MsgPack))).expect("subscriber");
+    let publisher = Client::connect(liveness(config(Serializer::MsgPack))).expect("publisher");
+    let topic = "test.flood";
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&received);
+    subscriber
+        .subscribe(topic, move |e| {
+            sink.lock()
+                .expect("lock")
+                .push(e.arg::<u64>(0).expect("u64"))
+        })
+        .expect("subscribe");
+    let total = 30_000u64;
+    for n in 0..total {
+        publisher.publish(topic, (n,)).expect("publish");
+    }
+    let count = || received.lock().expect("lock").len() as u64;
+    assert!(
+        wait_until(Duration::from_secs(60), || count() == total),
+        "{} of {total} events arrived; publisher {:?}; subscriber {:?}",
+        count(),
+        publisher.stats(),
+        subscriber.stats()
+    );
+    assert!(
+        received.lock().expect("lock").iter().copied().eq(0..total),
+        "events out of order"
+    );
+    assert_eq!(publisher.stats().reconnections, 0);
+}

@@ -54,7 +54,9 @@ pub struct ClientConfig {
     pub ping_interval: Option<Duration>,
     /// How long a probed connection may stay silent before it is declared dead and
     /// reconnected (default: 10 s). A frozen router is noticed within
-    /// `ping_interval + pong_timeout`.
+    /// `ping_interval + pong_timeout`. The router answers a ping only after what was
+    /// sent before it, so keep this above the time the router may need to work through
+    /// a burst (the socket's buffers' worth; beyond that, senders wait for the socket).
     pub pong_timeout: Duration,
     /// While reconnecting, new requests wait for the rejoin up to their timeout (true,
     /// the default) or fail at once with [`Error::ConnectionLost`](crate::Error::ConnectionLost) (false).

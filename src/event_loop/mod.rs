@@ -273,6 +273,9 @@ struct Connection {
     last_heard: Instant,
     /// A ping is out; declare the connection dead if nothing arrives by then.
     probe_deadline: Option<Instant>,
+    /// The socket did not take everything written: new commands wait until it drains,
+    /// so a slow router slows down publishers instead of our buffer growing without end.
+    write_blocked: bool,
 }
 
 /// A request that arrived while the session was not joined, waiting for the rejoin.
@@ -440,17 +443,24 @@ impl EventLoop {
                 }
             }
             for event in events.iter() {
-                if event.token() == SOCKET
-                    && (event.is_readable() || event.is_read_closed() || event.is_error())
-                {
+                if event.token() != SOCKET {
+                    continue;
+                }
+                if event.is_readable() || event.is_read_closed() || event.is_error() {
                     self.read_frames();
+                }
+                if event.is_writable() {
+                    self.socket_drained();
                 }
             }
             self.sender.wake_pending.store(false, Ordering::Release);
             while let Ok(result) = self.connected.try_recv() {
                 self.connection_attempt_done(result);
             }
-            while let Ok(command) = self.commands.try_recv() {
+            while !self.write_blocked() {
+                let Ok(command) = self.commands.try_recv() else {
+                    break;
+                };
                 self.handle_command(command);
             }
         }
@@ -631,6 +641,7 @@ impl EventLoop {
             join_deadline: now + self.settings.connect_timeout,
             last_heard: now,
             probe_deadline: None,
+            write_blocked: false,
         }));
     }
 
@@ -700,12 +711,33 @@ impl EventLoop {
             }
         }
         if failure.is_none() {
-            failure = connection.transport.flush().err().map(|e| e.to_string());
+            match connection.transport.flush() {
+                Ok(flushed) => connection.write_blocked = !flushed,
+                Err(e) => failure = Some(e.to_string()),
+            }
         }
         if let Some(why) = failure {
             connection.session.connection_lost(&why);
             self.handle_outputs();
         }
+    }
+
+    /// The socket took more of what we wrote: the router is reading, so it is alive.
+    /// Write the rest; once all is out, commands flow again.
+    fn socket_drained(&mut self) {
+        let Link::Up(connection) = &mut self.link else {
+            return;
+        };
+        connection.last_heard = Instant::now();
+        connection.probe_deadline = None;
+        match connection.transport.flush() {
+            Ok(flushed) => connection.write_blocked = !flushed,
+            Err(e) => connection.session.connection_lost(&e.to_string()),
+        }
+    }
+
+    fn write_blocked(&self) -> bool {
+        matches!(&self.link, Link::Up(connection) if connection.write_blocked)
     }
 
     fn session(&mut self) -> Option<&mut Session<Ctx>> {
