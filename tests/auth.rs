@@ -3,6 +3,7 @@
 //! credentials; several methods in order of preference. The principals are in
 //! `tests/router/config.json`.
 
+#[macro_use]
 mod common;
 
 use common::shared_router;
@@ -197,14 +198,6 @@ fn several_methods_are_offered_in_order(s: Serializer) {
         ),
         other => panic!("{other:?}"),
     }
-}
-
-macro_rules! for_each_serializer {
-    ($($test:ident),* $(,)?) => {
-        mod json { use super::*; $(#[test] fn $test() { super::$test(Serializer::Json) })* }
-        mod msgpack { use super::*; $(#[test] fn $test() { super::$test(Serializer::MsgPack) })* }
-        mod cbor { use super::*; $(#[test] fn $test() { super::$test(Serializer::Cbor) })* }
-    };
 }
 
 for_each_serializer!(

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::scenarios::wait_until;
 use common::{shared_router, Peer, Router};
 use izaber_wamp::{Client, ClientConfig, Dict, PublishOptions, ReconnectPolicy, Value};
 use std::io::{BufRead, BufReader};
@@ -93,17 +94,6 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    condition()
 }
 
 fn sessions_of(observer: &Client, authid: &str) -> usize {

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::scenarios::{echo, wait_until};
 use common::{Peer, Router};
 use izaber_wamp::{
     CallOptions, CallResult, Client, ClientConfig, ConnectionState, Dict, Error, MatchPolicy,
@@ -27,26 +28,6 @@ fn config(router: &Router) -> ClientConfig {
         .with_timeout(Duration::from_secs(10))
         .with_connect_timeout(Duration::from_secs(10))
         .with_reconnect(fast_reconnect())
-}
-
-fn echo(inv: izaber_wamp::Invocation) -> izaber_wamp::HandlerResult {
-    Ok(CallResult {
-        args: inv.args,
-        kwargs: inv.kwargs,
-        details: Dict::new(),
-    })
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    condition()
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The client against a real Crossbar.io router, for each serializer.
 
+#[macro_use]
 mod common;
 
+use common::scenarios::{self, echo, wait_until};
 use common::shared_router;
 use izaber_wamp::{
     CallOptions, CallResult, Client, ClientConfig, Dict, Error, HandlerError, MatchPolicy,
@@ -30,14 +32,6 @@ fn connect(serializer: Serializer) -> Client {
     Client::connect(config(serializer).with_ticket("test-user", "test-pass")).expect("connect")
 }
 
-fn echo_handler(inv: izaber_wamp::Invocation) -> izaber_wamp::HandlerResult {
-    Ok(CallResult {
-        args: inv.args,
-        kwargs: inv.kwargs,
-        details: Dict::new(),
-    })
-}
-
 /// True while the router still knows the session.
 fn router_has_session(observer: &Client, session: u64) -> bool {
     match observer.call("wamp.session.get", (session,)) {
@@ -45,17 +39,6 @@ fn router_has_session(observer: &Client, session: u64) -> bool {
         Err(e) if e.wamp_uri() == Some("wamp.error.no_such_session") => false,
         Err(e) => panic!("wamp.session.get failed: {e}"),
     }
-}
-
-fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    condition()
 }
 
 fn join_with_ticket(s: Serializer) {
@@ -173,12 +156,12 @@ fn failing_and_panicking_handlers_become_errors_and_the_client_keeps_working(s: 
     let err = client.call(&panicking, ()).expect_err("fails");
     assert_eq!(err.wamp_uri(), Some("wamp.error.runtime_error"));
     assert!(err.to_string().contains("boom"), "{err}");
-    let echo = uri(s, "after_panic");
+    let echo_uri = uri(s, "after_panic");
     client
-        .register(&echo, echo_handler)
+        .register(&echo_uri, echo)
         .expect("register after panic");
     assert_eq!(
-        client.call(&echo, (1,)).expect("call").args,
+        client.call(&echo_uri, (1,)).expect("call").args,
         vec![Value::Int(1)]
     );
 }
@@ -253,7 +236,7 @@ fn unsubscribe_and_unregister_stop_delivery(s: Serializer) {
     assert_eq!(err.wamp_uri(), Some("wamp.error.no_such_subscription"));
 
     let procedure = uri(s, "unreg");
-    let registration = client.register(&procedure, echo_handler).expect("register");
+    let registration = client.register(&procedure, echo).expect("register");
     assert!(other.call(&procedure, ()).is_ok());
     client.unregister(&registration).expect("unregister");
     let err = other.call(&procedure, ()).expect_err("gone");
@@ -261,52 +244,11 @@ fn unsubscribe_and_unregister_stop_delivery(s: Serializer) {
 }
 
 fn binary_payloads_round_trip(s: Serializer) {
-    let client = connect(s);
-    let procedure = uri(s, "binary");
-    client.register(&procedure, echo_handler).expect("register");
-    let bom = Value::bytes(vec![0xEF, 0xBB, 0xBF, 0x00]);
-    let blob: Vec<u8> = (0..4 * 1024 * 1024).map(|i| (i * 7 % 251) as u8).collect();
-    let kwargs = Dict::from([("blob".to_string(), Value::bytes(blob.clone()))]);
-    let result = client
-        .call_kw(&procedure, (bom.clone(), "text"), &kwargs)
-        .expect("call");
-    assert_eq!(result.args, vec![bom, Value::from("text")]);
-    assert_eq!(
-        result.kwargs.get("blob").and_then(Value::as_bytes),
-        Some(&blob[..])
-    );
+    scenarios::binary_payloads_round_trip(&connect(s), &uri(s, "binary"));
 }
 
 fn thirty_two_threads_call_at_once(s: Serializer) {
-    let client = connect(s);
-    let procedure = uri(s, "square");
-    client
-        .register(&procedure, |inv| {
-            let n: i64 = inv.arg(0)?;
-            std::thread::sleep(Duration::from_millis(20));
-            Ok(CallResult::value(n * n)?)
-        })
-        .expect("register");
-    let threads: Vec<_> = (0..32i64)
-        .map(|n| {
-            let client = client.clone();
-            let procedure = procedure.clone();
-            std::thread::spawn(move || {
-                for round in 0..5 {
-                    let m = n * 100 + round;
-                    let got: i64 = client
-                        .call(&procedure, (m,))
-                        .expect("call")
-                        .arg(0)
-                        .expect("i64");
-                    assert_eq!(got, m * m);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().expect("thread");
-    }
+    scenarios::thirty_two_threads_call_at_once(&connect(s), &uri(s, "square"));
 }
 
 fn handlers_make_nested_calls_to_the_same_client(s: Serializer) {
@@ -372,11 +314,11 @@ fn call_timeout_is_enforced_and_the_late_result_discarded(s: Serializer) {
         "took {took:?}"
     );
     // The client stays usable while and after the late result arrives.
-    let echo = uri(s, "after_timeout");
-    client.register(&echo, echo_handler).expect("register");
+    let echo_uri = uri(s, "after_timeout");
+    client.register(&echo_uri, echo).expect("register");
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
-        client.call(&echo, ("ok",)).expect("call").args,
+        client.call(&echo_uri, ("ok",)).expect("call").args,
         vec![Value::from("ok")]
     );
 }
@@ -446,7 +388,7 @@ fn invalid_uris_are_refused_before_sending(s: Serializer) {
         }
     }
     assert!(matches!(
-        client.register("wamp.mine", echo_handler),
+        client.register("wamp.mine", echo),
         Err(Error::InvalidUri(_))
     ));
     // The connection survived: the router never saw the bad URIs.
@@ -529,14 +471,6 @@ fn handlers_see_caller_publisher_and_concrete_uris(s: Serializer) {
     assert_eq!(Some(details.publication), publication);
     assert_eq!(details.publisher, caller.session_id());
     assert_eq!(details.publisher_authid.as_deref(), Some("test-user"));
-}
-
-macro_rules! for_each_serializer {
-    ($($test:ident),* $(,)?) => {
-        mod json { use super::*; $(#[test] fn $test() { super::$test(Serializer::Json) })* }
-        mod msgpack { use super::*; $(#[test] fn $test() { super::$test(Serializer::MsgPack) })* }
-        mod cbor { use super::*; $(#[test] fn $test() { super::$test(Serializer::Cbor) })* }
-    };
 }
 
 for_each_serializer!(

@@ -1,5 +1,6 @@
 //! Interoperability with autobahn-python as the peer on the other side of the router.
 
+#[macro_use]
 mod common;
 
 use common::{shared_router, Peer};
@@ -214,14 +215,6 @@ fn we_publish_to_autobahn(s: Serializer) {
         assert_eq!(event.get("args"), Some(&expected_args));
         assert_eq!(event.get("kwargs"), Some(&Value::Dict(sample_kwargs())));
     }
-}
-
-macro_rules! for_each_serializer {
-    ($($test:ident),* $(,)?) => {
-        mod json { use super::*; $(#[test] fn $test() { super::$test(Serializer::Json) })* }
-        mod msgpack { use super::*; $(#[test] fn $test() { super::$test(Serializer::MsgPack) })* }
-        mod cbor { use super::*; $(#[test] fn $test() { super::$test(Serializer::Cbor) })* }
-    };
 }
 
 for_each_serializer!(

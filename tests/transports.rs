@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::scenarios::{self, echo, wait_until};
 use common::{shared_tls_router, Router};
 use izaber_wamp::config::{load, LoadOptions};
 use izaber_wamp::{
@@ -123,25 +124,6 @@ fn connect(via: Via, s: Serializer) -> Client {
     Client::connect(config(via, s).with_ticket("test-user", "test-pass")).expect("connect")
 }
 
-fn echo_handler(inv: izaber_wamp::Invocation) -> izaber_wamp::HandlerResult {
-    Ok(CallResult {
-        args: inv.args,
-        kwargs: inv.kwargs,
-        details: Dict::new(),
-    })
-}
-
-fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    condition()
-}
-
 /// User plus system CPU time of this process so far.
 fn cpu_time() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
@@ -237,52 +219,11 @@ fn subscribe_and_publish(via: Via, s: Serializer) {
 }
 
 fn binary_payloads_round_trip(via: Via, s: Serializer) {
-    let client = connect(via, s);
-    let procedure = uri(via, s, "binary");
-    client.register(&procedure, echo_handler).expect("register");
-    let bom = Value::bytes(vec![0xEF, 0xBB, 0xBF, 0x00]);
-    let blob: Vec<u8> = (0..4 * 1024 * 1024).map(|i| (i * 7 % 251) as u8).collect();
-    let kwargs = Dict::from([("blob".to_string(), Value::bytes(blob.clone()))]);
-    let result = client
-        .call_kw(&procedure, (bom.clone(), "text"), &kwargs)
-        .expect("call");
-    assert_eq!(result.args, vec![bom, Value::from("text")]);
-    assert_eq!(
-        result.kwargs.get("blob").and_then(Value::as_bytes),
-        Some(&blob[..])
-    );
+    scenarios::binary_payloads_round_trip(&connect(via, s), &uri(via, s, "binary"));
 }
 
 fn thirty_two_threads_call_at_once(via: Via, s: Serializer) {
-    let client = connect(via, s);
-    let procedure = uri(via, s, "square");
-    client
-        .register(&procedure, |inv| {
-            let n: i64 = inv.arg(0)?;
-            std::thread::sleep(Duration::from_millis(20));
-            Ok(CallResult::value(n * n)?)
-        })
-        .expect("register");
-    let threads: Vec<_> = (0..32i64)
-        .map(|n| {
-            let client = client.clone();
-            let procedure = procedure.clone();
-            std::thread::spawn(move || {
-                for round in 0..5 {
-                    let m = n * 100 + round;
-                    let got: i64 = client
-                        .call(&procedure, (m,))
-                        .expect("call")
-                        .arg(0)
-                        .expect("i64");
-                    assert_eq!(got, m * m);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().expect("thread");
-    }
+    scenarios::thirty_two_threads_call_at_once(&connect(via, s), &uri(via, s, "square"));
 }
 
 /// The client may send only what the router accepts: Crossbar announces 16 MiB, and a
@@ -292,7 +233,7 @@ fn a_message_over_the_routers_limit_fails_alone(via: Via, s: Serializer) {
         Client::connect(config(via, s).with_max_message_size(64 * 1024 * 1024)).expect("connect");
     let limit = 16 * 1024 * 1024;
     let procedure = uri(via, s, "too_big");
-    client.register(&procedure, echo_handler).expect("register");
+    client.register(&procedure, echo).expect("register");
     match client.call(&procedure, (Value::bytes(vec![7u8; limit]),)) {
         Err(Error::PayloadTooLarge { size, limit: l }) => {
             assert!(size > limit, "size {size}");
@@ -357,7 +298,7 @@ fn the_limit_the_router_announces_is_enforced_per_request() {
             .with_timeout(Duration::from_secs(20));
         let client = Client::connect(config).expect("connect");
         let procedure = format!("transports.small.{}.echo", s.name());
-        client.register(&procedure, echo_handler).expect("register");
+        client.register(&procedure, echo).expect("register");
         match client.call(&procedure, (Value::bytes(vec![1u8; 70 * 1024]),)) {
             Err(Error::PayloadTooLarge { size, limit }) => {
                 assert!(size > 70 * 1024, "size {size}");
@@ -428,7 +369,7 @@ fn rawsocket_clients_notice_a_dead_router_and_reconnect_without_busy_loops() {
                 .with_liveness(Some(Duration::from_millis(100)), Duration::from_millis(500));
             let client = Client::connect(config).expect("connect");
             client
-                .register(&uri(via, s, "restored"), echo_handler)
+                .register(&uri(via, s, "restored"), echo)
                 .expect("register");
             client
         })
@@ -667,7 +608,7 @@ fn tls_with_the_right_ca_file_works_for_websocket_and_rawsocket() {
     let router = shared_tls_router();
     let callee = connect(Via::Tls, Serializer::MsgPack);
     let procedure = "transports.tls.echo";
-    callee.register(procedure, echo_handler).expect("register");
+    callee.register(procedure, echo).expect("register");
     let blob = Value::bytes(
         (0..4 * 1024 * 1024)
             .map(|i| (i % 253) as u8)

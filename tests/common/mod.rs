@@ -26,6 +26,20 @@
 
 #![allow(dead_code)]
 
+pub mod scenarios;
+
+/// Defines each listed test once per serializer, in modules `json`, `msgpack` and
+/// `cbor`: `for_each_serializer!(a, b)` runs `a(Serializer::Json)` as `json::a`, ...
+/// The test file must have `Serializer` in scope.
+#[allow(unused_macros)] // not every test file runs per-serializer tests
+macro_rules! for_each_serializer {
+    ($($test:ident),* $(,)?) => {
+        mod json { use super::*; $(#[test] fn $test() { super::$test(Serializer::Json) })* }
+        mod msgpack { use super::*; $(#[test] fn $test() { super::$test(Serializer::MsgPack) })* }
+        mod cbor { use super::*; $(#[test] fn $test() { super::$test(Serializer::Cbor) })* }
+    };
+}
+
 use std::collections::VecDeque;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
