@@ -39,7 +39,7 @@ fn a_killed_and_restarted_router_gets_every_registration_and_subscription_back()
     service.hooks().on_join(move |_, _| {
         counter.fetch_add(1, Ordering::SeqCst);
     });
-    service.register("svc.echo", echo).expect("register echo");
+    let echo_registration = service.register("svc.echo", echo).expect("register echo");
     let prefix = RegisterOptions::new().match_policy(MatchPolicy::Prefix);
     service
         .register_with("svc.prefix", &prefix, |inv| {
@@ -118,6 +118,13 @@ fn a_killed_and_restarted_router_gets_every_registration_and_subscription_back()
         "events lost or received twice"
     );
     drop(peer);
+
+    // The handle made before the outage still names the restored registration.
+    service
+        .unregister(&echo_registration)
+        .expect("unregister with the old handle");
+    let err = driver.call("svc.echo", (1,)).expect_err("unregistered");
+    assert_eq!(err.wamp_uri(), Some("wamp.error.no_such_procedure"));
 }
 
 #[test]
