@@ -36,6 +36,14 @@
 //!   [`Client`] handle sends it commands and waits for the reply, and handlers run on
 //!   a worker pool, so a handler may itself call procedures of the same client.
 //!
+//! * The connection comes back by itself after a router restart, a network cut or a
+//!   frozen router ([`ReconnectPolicy`], liveness pings): registrations and
+//!   subscriptions are restored under the handles you hold, then join hooks run
+//!   ([`Hooks`]).
+//! * [`config`] and [`facade`]: `izaber.yaml`, [`initialize`], the shared [`wamp()`]
+//!   connection with `uri_base` prefixing, and the Nexus helpers, as in Python's
+//!   `izaber-wamp`.
+//!
 //! Every request has a timeout ([`ClientConfig::timeout`], or per call with
 //! [`CallOptions`]); every failure is an [`Error`] that names its cause.
 #![warn(missing_docs)]
