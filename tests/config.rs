@@ -1117,19 +1117,9 @@ fn to_client_config_errors() {
 // ---------------------------------------------------------------------------
 // to_client_config: WAMP-CRA, cryptosign and authextra
 
-/// The seed of the spec's first cryptosign test vector, and its public key.
-const SEED: &str = "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510";
-const PUBKEY: &str = "1adfc8bfe1d35616e64dffbd900096f23b066f914c8c2ffbb66f6075b96e116d";
-/// The same key as an OpenSSH private key file (Python `cryptography`).
-const SEED_OPENSSH: &str = "\
------BEGIN OPENSSH PRIVATE KEY-----
-b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz
-c2gtZWQyNTUxOQAAACAa38i/4dNWFuZN/72QAJbyOwZvkUyML/u2b2B1uW4RbQAA
-AIiZ3v3Vmd791QAAAAtzc2gtZWQyNTUxOQAAACAa38i/4dNWFuZN/72QAJbyOwZv
-kUyML/u2b2B1uW4RbQAAAEBNV9l6aPVVaWYgpthJwM5YJWhRjXKet1PcfHMt4oBF
-EBrfyL/h01YW5k3/vZAAlvI7Bm+RTIwv+7ZvYHW5bhFtAAAAAAECAwQF
------END OPENSSH PRIVATE KEY-----
-";
+#[path = "common/keys.rs"]
+mod keys;
+use keys::{CS_OPENSSH as SEED_OPENSSH, CS_PUBKEY as PUBKEY, CS_SEED as SEED};
 
 fn methods(config: &izaber_wamp::ClientConfig) -> Vec<&str> {
     config.auth.iter().map(|a| a.method()).collect()

@@ -122,11 +122,7 @@ fn call_prints_whoami_as_json_and_fails_cleanly_without_a_router() {
     assert_eq!(json["args"][0]["procedure"], "auth.whoami");
     assert_eq!(json["args"][0]["caller_authid"], "test-user");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = common::closed_port();
     let mut failing = command("call", &format!("ws://127.0.0.1:{port}"));
     failing.env(
         "IZABER_YAML",

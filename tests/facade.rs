@@ -355,11 +355,7 @@ fn with_run_false_initialize_does_not_connect() {
 #[test]
 fn initialize_gives_up_at_the_connect_deadline() {
     let _guard = global_lock();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = common::closed_port();
     let text = format!(
         "default:\n  wamp:\n    connection:\n      url: ws://127.0.0.1:{port}\n      connect_timeout: 1.5\n"
     );

@@ -506,11 +506,7 @@ fn the_negotiated_serializer_is_the_routers_choice_among_those_offered() {
 
 #[test]
 fn connecting_to_a_closed_port_retries_until_the_connect_deadline() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = common::closed_port();
     let config = ClientConfig::new(format!("ws://127.0.0.1:{port}"), "izaber")
         .with_connect_timeout(Duration::from_millis(2500));
     let start = Instant::now();
@@ -531,11 +527,7 @@ fn connecting_to_a_closed_port_retries_until_the_connect_deadline() {
 
 #[test]
 fn without_reconnecting_a_refused_connection_fails_at_once() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = common::closed_port();
     let config = ClientConfig::new(format!("ws://127.0.0.1:{port}"), "izaber")
         .with_reconnect(ReconnectPolicy::disabled());
     let start = Instant::now();

@@ -548,11 +548,7 @@ fn router_pings_are_answered_and_an_oversized_frame_ends_the_connection() {
 #[test]
 fn a_rawsocket_url_without_a_listener_is_a_connect_error() {
     let _g = shared();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = common::closed_port();
     for url in [
         format!("tcpip://127.0.0.1:{port}"),
         format!("rs://127.0.0.1:{port}"),

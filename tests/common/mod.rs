@@ -26,6 +26,7 @@
 
 #![allow(dead_code)]
 
+pub mod keys;
 pub mod scenarios;
 
 /// Defines each listed test once per serializer, in modules `json`, `msgpack` and
@@ -103,6 +104,12 @@ fn free_ports() -> (u16, u16) {
     );
     drop((a, b));
     ports
+}
+
+/// A loopback port nothing listens on (bound once to find it, then released).
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
 }
 
 /// `n` distinct free loopback ports (all bound at once, then released).
