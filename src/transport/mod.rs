@@ -107,6 +107,14 @@ pub trait Transport: Send {
     fn close(&mut self);
 }
 
+/// Builds the [`Error::Connect`] for `url` from a description of what failed.
+pub(crate) fn connect_failure(url: &str) -> impl Fn(String) -> Error + Copy + '_ {
+    move |detail| Error::Connect {
+        url: url.to_owned(),
+        detail,
+    }
+}
+
 /// Connection settings shared by all transports.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -175,10 +183,7 @@ pub(crate) fn prepare(options: &ConnectOptions) -> Result<(), Error> {
 
 /// Opens a transport to `options.url`, choosing the transport by URL scheme.
 pub fn connect(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
-    let kind = kind(&options.url).map_err(|detail| Error::Connect {
-        url: options.url.clone(),
-        detail,
-    })?;
+    let kind = kind(&options.url).map_err(connect_failure(&options.url))?;
     Ok(match kind {
         Kind::WebSocket { .. } => Box::new(WebSocketTransport::connect(options)?),
         Kind::RawSocketTcp { .. } | Kind::RawSocketUnix => {

@@ -31,6 +31,7 @@
 //! vanishes without a reset, is not noticed by the transport; requests then fail with
 //! their timeouts. Use WebSocket where that matters.
 
+use super::connect_failure;
 use super::stream::{is_timeout, Connected, SocketControl, Stream};
 use super::{tls, ConnectOptions, Received, Transport, TransportError};
 use crate::error::Error;
@@ -328,10 +329,7 @@ fn host_port(authority_and_path: &str) -> Result<(String, u16), String> {
 /// Opens the stream the URL names (TCP, TCP with TLS, or a Unix socket).
 fn open(options: &ConnectOptions) -> Result<(Stream, SocketControl), Error> {
     let url = options.url.as_str();
-    let fail = |detail: String| Error::Connect {
-        url: url.to_owned(),
-        detail,
-    };
+    let fail = connect_failure(url);
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| fail("not a URL".into()))?;
@@ -414,10 +412,7 @@ impl RawSocketTransport {
     /// Connects, runs the RawSocket handshake and returns a non-blocking transport.
     pub fn connect(options: &ConnectOptions) -> Result<Self, Error> {
         let url = options.url.as_str();
-        let fail = |detail: String| Error::Connect {
-            url: url.to_owned(),
-            detail,
-        };
+        let fail = connect_failure(url);
         let serializer = *options
             .serializers
             .first()

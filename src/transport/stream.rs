@@ -1,6 +1,7 @@
 //! The byte stream under a transport: TCP, TCP with TLS, or a Unix socket; blocking
 //! (with timeouts at the connect deadline) during setup, non-blocking after.
 
+use super::connect_failure;
 use super::tls::{self, TlsOptions};
 use crate::error::Error;
 use std::io::{self, Read, Write};
@@ -66,10 +67,7 @@ impl Connected {
         tls: Option<&TlsOptions>,
         deadline: Instant,
     ) -> Result<(Stream, SocketControl), Error> {
-        let fail = |detail: String| Error::Connect {
-            url: url.to_owned(),
-            detail,
-        };
+        let fail = connect_failure(url);
         let addrs = (host, port)
             .to_socket_addrs()
             .map_err(|e| fail(format!("cannot resolve {host}: {e}")))?;
@@ -91,10 +89,7 @@ impl Connected {
         tls: Option<&TlsOptions>,
         deadline: Instant,
     ) -> Result<(Stream, SocketControl), Error> {
-        let fail = |detail: String| Error::Connect {
-            url: url.to_owned(),
-            detail,
-        };
+        let fail = connect_failure(url);
         // Small WAMP messages must not wait for Nagle's algorithm.
         tcp.set_nodelay(true).map_err(|e| fail(e.to_string()))?;
         let remaining = time_left(deadline).map_err(|_| fail("timed out".into()))?;
@@ -125,10 +120,7 @@ impl Connected {
         path: &std::path::Path,
         deadline: Instant,
     ) -> Result<(Stream, SocketControl), Error> {
-        let fail = |detail: String| Error::Connect {
-            url: url.to_owned(),
-            detail,
-        };
+        let fail = connect_failure(url);
         let socket = std::os::unix::net::UnixStream::connect(path)
             .map_err(|e| fail(format!("{}: {e}", path.display())))?;
         let remaining = time_left(deadline).map_err(|_| fail("timed out".into()))?;
@@ -178,9 +170,7 @@ impl Stream {
             Stream::Unix(s) => registry.register(s, token, interest),
         }
     }
-}
 
-impl Stream {
     /// Starts a clean TLS close (close_notify), best effort; nothing for other streams.
     pub fn close_notify(&mut self) {
         if let Stream::Tls(s) = self {

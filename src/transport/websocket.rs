@@ -1,5 +1,6 @@
 //! WAMP over WebSocket (tungstenite): `ws://` and `wss://`.
 
+use super::connect_failure;
 use super::stream::{is_timeout, Connected, Stream};
 use super::tls;
 use super::{ConnectOptions, Received, Transport, TransportError};
@@ -22,10 +23,7 @@ impl WebSocketTransport {
     /// Connects, negotiates a `wamp.2.*` subprotocol and returns a non-blocking transport.
     pub fn connect(options: &ConnectOptions) -> Result<Self, Error> {
         let url = options.url.as_str();
-        let fail = |detail: String| Error::Connect {
-            url: url.to_owned(),
-            detail,
-        };
+        let fail = connect_failure(url);
         if options.serializers.is_empty() {
             return Err(Error::Config("no serializer configured".into()));
         }
