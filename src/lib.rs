@@ -53,10 +53,12 @@ pub mod config;
 pub mod error;
 mod event_loop;
 pub mod facade;
+mod oneshot;
 mod pool;
 pub mod protocol;
 pub mod transport;
 pub mod value;
+mod wake;
 
 pub use client::{
     CallOptions, CallResult, Client, ClientConfig, ConnectionState, Event, EventDetails,

@@ -6,15 +6,19 @@
 //! worker gets a new thread (up to a generous cap), and threads that stay idle for a
 //! while exit, so an idle client keeps no workers at all.
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
 struct Shared {
-    jobs: Receiver<Job>,
+    /// Queued jobs. A mutex and condition variable rather than a channel: an idle
+    /// worker should sleep at once instead of spinning and yielding the CPU first.
+    jobs: Mutex<VecDeque<Job>>,
+    job_queued: Condvar,
     /// Idle workers not yet promised to a queued job.
     idle: AtomicUsize,
     threads: AtomicUsize,
@@ -26,16 +30,15 @@ struct Shared {
 /// An elastic thread pool; cloning shares the pool.
 #[derive(Clone)]
 pub(crate) struct WorkerPool {
-    sender: Sender<Job>,
     shared: Arc<Shared>,
 }
 
 impl WorkerPool {
     /// A pool of at most `max_threads` workers named `name`.
     pub fn new(name: &str, max_threads: usize, idle_timeout: Duration) -> Self {
-        let (sender, jobs) = crossbeam_channel::unbounded();
         let shared = Shared {
-            jobs,
+            jobs: Mutex::new(VecDeque::new()),
+            job_queued: Condvar::new(),
             idle: AtomicUsize::new(0),
             threads: AtomicUsize::new(0),
             max_threads: max_threads.max(1),
@@ -43,7 +46,6 @@ impl WorkerPool {
             name: name.to_owned(),
         };
         WorkerPool {
-            sender,
             shared: Arc::new(shared),
         }
     }
@@ -56,10 +58,10 @@ impl WorkerPool {
             .idle
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
             .is_ok();
-        if self.sender.send(Box::new(job)).is_err() {
-            return; // cannot happen: the pool holds its own receiver
-        }
-        if !claimed_idle {
+        self.shared.jobs.lock().push_back(Box::new(job));
+        if claimed_idle {
+            crate::wake::wake(&self.shared);
+        } else {
             self.spawn_worker();
         }
     }
@@ -91,38 +93,46 @@ impl WorkerPool {
     }
 }
 
+impl crate::wake::Wake for Shared {
+    fn wake(&self) {
+        self.job_queued.notify_one();
+    }
+}
+
 impl Shared {
     fn run(&self) {
-        // The job that caused this thread to start is already queued for it.
-        while let Ok(job) = self.jobs.recv_timeout(self.idle_timeout) {
+        // The job that caused this thread to start is already queued, but an idle
+        // worker may have taken it first; this thread then was never counted idle.
+        let mut counted_idle = false;
+        while let Some(job) = self.next_job(counted_idle) {
             job();
             self.idle.fetch_add(1, Ordering::AcqRel);
-            if !self.wait_for_job() {
-                break;
-            }
+            counted_idle = true;
         }
         self.threads.fetch_sub(1, Ordering::AcqRel);
     }
 
-    /// Waits idle for the next job; returns false when the worker should exit.
-    fn wait_for_job(&self) -> bool {
+    /// Waits for the next job; `None` when the worker stayed idle long enough to exit.
+    fn next_job(&self, counted_idle: bool) -> Option<Job> {
+        let mut jobs = self.jobs.lock();
+        let mut deadline = Instant::now() + self.idle_timeout;
         loop {
-            match self.jobs.recv_timeout(self.idle_timeout) {
-                Ok(job) => {
-                    job();
-                    self.idle.fetch_add(1, Ordering::AcqRel);
+            if let Some(job) = jobs.pop_front() {
+                return Some(job);
+            }
+            if self.job_queued.wait_until(&mut jobs, deadline).timed_out() && jobs.is_empty() {
+                if !counted_idle {
+                    return None;
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    // Leave only if no queued job has been promised to us.
-                    if self
-                        .idle
-                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                        .is_ok()
-                    {
-                        return false;
-                    }
+                // Leave only if no queued job has been promised to us.
+                if self
+                    .idle
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    return None;
                 }
-                Err(RecvTimeoutError::Disconnected) => return false,
+                deadline = Instant::now() + self.idle_timeout;
             }
         }
     }

@@ -114,6 +114,11 @@ impl Client {
         Client { inner }
     }
 
+    /// Where this client's commands go.
+    pub(crate) fn commands(&self) -> &CommandSender {
+        &self.inner.commands
+    }
+
     /// The configuration this client was made with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
@@ -374,17 +379,17 @@ impl Client {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        let (reply, outcome) = crossbeam_channel::bounded(1);
+        let (reply, outcome) = crate::oneshot::channel();
         if self.inner.commands.send(build(reply)).is_err() {
             return Err(self.inner.ended());
         }
         match outcome.recv_timeout(timeout.saturating_add(LOOP_GRACE)) {
             Ok(result) => result,
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(Error::Timeout {
+            Err(crate::oneshot::RecvError::Timeout) => Err(Error::Timeout {
                 operation: operation(),
                 after: timeout,
             }),
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(self.inner.ended()),
+            Err(crate::oneshot::RecvError::Disconnected) => Err(self.inner.ended()),
         }
     }
 }
@@ -408,8 +413,11 @@ impl ClientInner {
         if self.commands.send(Command::Close { done }).is_err() {
             return;
         }
-        // The loop thread itself must never wait for its own end.
-        if *self.io_thread_id.lock() == Some(std::thread::current().id()) {
+        // Loop code (on the I/O thread, or on any thread holding the loop's lock)
+        // must never wait for the loop's end.
+        if crate::wake::in_locked_section()
+            || *self.io_thread_id.lock() == Some(std::thread::current().id())
+        {
             return;
         }
         // `done` is dropped when the loop stops; nothing is ever sent on it.

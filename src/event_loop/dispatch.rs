@@ -32,7 +32,7 @@ impl EventLoop {
             client,
         };
         let handler = Arc::clone(&procedure.handler);
-        let sender = self.sender.clone();
+        let sender = invocation.client.commands().clone();
         let failure_uri = self.settings.failure_uri.clone();
         self.pool.execute(move || {
             let result = match catch_unwind(AssertUnwindSafe(|| handler(invocation))) {
