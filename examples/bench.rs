@@ -1,232 +1,376 @@
-//! Measures the performance targets against a running router:
+//! The cross-client benchmark: one client, one session, against a running router.
 //!
-//! * sequential call latency (caller and callee are separate clients), compared with
-//!   the same CALL/RESULT exchange done with a bare blocking WebSocket and no threads;
-//! * calls per second from 16 threads sharing one client;
-//! * events per second delivered to one subscriber;
-//! * CPU time per message and the resident memory of an idle client.
+//! It registers `bench.echo` (which returns its arguments) and measures:
+//!
+//! 1. `sequential_calls`: N calls one after the other;
+//! 2. `parallel_calls`: N calls from 16 threads sharing the one client;
+//! 3. `events`: N events published (unacknowledged, `exclude_me: false`) to its own
+//!    subscription on `bench.topic`, timed until all N arrived;
+//! 4. `call_4mb`: calls with a 4 MiB binary argument;
+//! 5. `idle_rss_mb`: the resident memory of the joined, idle client.
+//!
+//! With `--echo-url` it also times `raw_websocket_4mb`: the same 4 MiB echoed as one
+//! binary message by a WebSocket echo server (a Crossbar `websocket-testee` worker in
+//! `scripts/bench`), which is what the 4 MiB call costs the transport alone.
+//!
+//! Each phase reports operations per second, microseconds per operation and the CPU
+//! time of this whole process (caller and callee sides) per operation. The Python peers
+//! in `bench/peers/` run the same workload and print the same JSON (`--json`).
 //!
 //! ```text
-//! cargo run --release --example bench -- ws://127.0.0.1:18080 [seconds-per-test]
+//! cargo run --release --example bench -- --url ws://127.0.0.1:18080 -n 10000 [--json]
 //! ```
 
-use izaber_wamp::protocol::message::Payload;
-use izaber_wamp::protocol::session::{Output, Session, SessionConfig};
-use izaber_wamp::{CallResult, Client, ClientConfig, Dict, Serializer, Value};
+use izaber_wamp::{
+    CallResult, Client, ClientConfig, Error, PublishOptions, Serializer, SubscribeOptions, Value,
+};
+use serde_json::{json, Value as Json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+const USAGE: &str = "usage: bench [--url URL] [--realm REALM] [--serializer json|msgpack|cbor] \
+[-n N] [--big-n N] [--threads T] [--echo-url URL] [--only PHASE] [--json]";
+
+/// The phases, in the order they run and are shown.
+const PHASES: [&str; 5] = [
+    "sequential_calls",
+    "parallel_calls",
+    "events",
+    "call_4mb",
+    "raw_websocket_4mb",
+];
+
+/// Size of the binary argument of the `call_4mb` phase.
+const BIG_PAYLOAD: usize = 4 * 1024 * 1024;
+
+/// Delivery stops being awaited when no event arrived for this long.
+const EVENT_STALL: Duration = Duration::from_secs(10);
+
 fn main() {
-    if let Err(e) = run() {
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("bench: {message}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(&options) {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let url = args.next().unwrap_or_else(|| "ws://127.0.0.1:18080".into());
-    let seconds: f64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(3.0);
-    let run_for = Duration::from_secs_f64(seconds);
-    let config = ClientConfig::new(&url, "izaber").with_serializers(&[Serializer::MsgPack]);
+/// Command-line options; the same flags as the Python peers' scripts.
+struct Options {
+    url: String,
+    realm: String,
+    serializer: Serializer,
+    calls: u64,
+    big_calls: u64,
+    threads: u64,
+    echo_url: Option<String>,
+    /// Run just this phase (for profiling one of them).
+    only: Option<String>,
+    json: bool,
+}
 
-    let idle = Client::connect(config.clone())?;
-    std::thread::sleep(Duration::from_millis(200));
-    println!("idle client resident memory: {:.1} MB", rss_mb());
-    drop(idle);
+impl Options {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let mut options = Options {
+            url: "ws://127.0.0.1:18080".into(),
+            realm: "izaber".into(),
+            serializer: Serializer::Json,
+            calls: 10_000,
+            big_calls: 5,
+            threads: 16,
+            echo_url: None,
+            only: None,
+            json: false,
+        };
+        while let Some(flag) = args.next() {
+            if flag == "--json" {
+                options.json = true;
+                continue;
+            }
+            let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+            let number = || value.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
+            match flag.as_str() {
+                "--url" => options.url = value.clone(),
+                "--realm" => options.realm = value.clone(),
+                "--serializer" => options.serializer = value.parse()?,
+                "-n" => options.calls = number()?.max(1),
+                "--big-n" => options.big_calls = number()?.max(1),
+                "--threads" => options.threads = number()?.max(1),
+                "--echo-url" => options.echo_url = Some(value.clone()),
+                "--only" => options.only = Some(value.clone()),
+                other => return Err(format!("unknown flag {other}")),
+            }
+        }
+        Ok(options)
+    }
+}
 
-    let callee = Client::connect(config.clone())?;
-    callee.register("bench.echo", |inv| {
+/// What one phase measured.
+struct Phase {
+    ops: u64,
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Phase {
+    /// Runs `work`, which returns how many operations it completed, and times it.
+    fn measure(work: impl FnOnce() -> Result<u64, Error>) -> Result<Phase, Error> {
+        let cpu_start = process_cpu_time();
+        let start = Instant::now();
+        let ops = work()?;
+        Ok(Phase {
+            ops,
+            wall: start.elapsed(),
+            cpu: process_cpu_time().saturating_sub(cpu_start),
+        })
+    }
+
+    fn to_json(&self) -> Json {
+        let ops = self.ops.max(1) as f64;
+        json!({
+            "ops": self.ops,
+            "seconds": self.wall.as_secs_f64(),
+            "ops_per_s": self.ops as f64 / self.wall.as_secs_f64(),
+            "us_per_op": self.wall.as_secs_f64() * 1e6 / ops,
+            "cpu_us_per_op": self.cpu.as_secs_f64() * 1e6 / ops,
+        })
+    }
+}
+
+fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
+    let config = ClientConfig::new(&options.url, &options.realm)
+        .with_serializers(&[options.serializer])
+        .with_max_message_size(64 * 1024 * 1024);
+    let client = Client::connect(config)?;
+    client.register("bench.echo", |invocation| {
         Ok(CallResult {
-            args: inv.args,
+            args: invocation.args,
             ..CallResult::default()
         })
     })?;
-    let caller = Client::connect(config.clone())?;
+    std::thread::sleep(Duration::from_millis(200));
+    let idle_rss_mb = resident_memory_mb();
 
-    let baseline = bare_websocket_call_latency(&url, run_for)?;
-    println!(
-        "bare blocking WebSocket CALL/RESULT (no threads): {:.1} us",
-        baseline
-    );
+    let mut results = serde_json::Map::new();
+    for phase in PHASES {
+        if options.only.as_deref().is_some_and(|only| only != phase) {
+            continue;
+        }
+        let report = match phase {
+            "sequential_calls" => {
+                Phase::measure(|| sequential_calls(&client, options.calls))?.to_json()
+            }
+            "parallel_calls" => {
+                let parallel =
+                    Phase::measure(|| parallel_calls(&client, options.calls, options.threads))?;
+                let mut report = parallel.to_json();
+                report["threads"] = options.threads.into();
+                report
+            }
+            "events" => events(&client, options.calls)?,
+            "call_4mb" => Phase::measure(|| big_calls(&client, options.big_calls))?.to_json(),
+            _ => match &options.echo_url {
+                Some(echo_url) => raw_websocket_echo(echo_url, options.big_calls)
+                    .map_or_else(|e| json!({ "error": e.to_string() }), |p| p.to_json()),
+                None => continue,
+            },
+        };
+        results.insert(phase.into(), report);
+    }
+    client.close()?;
 
-    let (latency, cpu) = sequential_calls(&caller, run_for)?;
-    println!(
-        "sequential call: {latency:.1} us ({:.2}x the bare exchange), {cpu:.1} us CPU per call (both clients)",
-        latency / baseline
-    );
-
-    let rate = parallel_calls(&caller, 16, run_for)?;
-    println!("16 threads, one session: {rate:.0} calls/s");
-
-    let (events, cpu) = event_rate(&config, run_for)?;
-    println!("events to one subscriber: {events:.0} events/s, {cpu:.1} us CPU per event (publisher and subscriber)");
+    let report = json!({
+        "client": "izaber-wamp",
+        "version": env!("CARGO_PKG_VERSION"),
+        "serializer": options.serializer.name(),
+        "n": options.calls,
+        "idle_rss_mb": idle_rss_mb,
+        "results": results,
+    });
+    if options.json {
+        println!("{report}");
+    } else {
+        print_table(&report);
+    }
     Ok(())
 }
 
-fn sequential_calls(client: &Client, run_for: Duration) -> Result<(f64, f64), izaber_wamp::Error> {
-    for _ in 0..200 {
-        client.call("bench.echo", (1,))?;
+fn sequential_calls(client: &Client, calls: u64) -> Result<u64, Error> {
+    for n in 0..calls {
+        client.call("bench.echo", (n,))?;
     }
-    let cpu_start = cpu_seconds();
-    let start = Instant::now();
-    let mut calls = 0u64;
-    while start.elapsed() < run_for {
-        client.call("bench.echo", (calls,))?;
-        calls += 1;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu_start;
-    Ok((elapsed * 1e6 / calls as f64, cpu * 1e6 / calls as f64))
+    Ok(calls)
 }
 
-fn parallel_calls(
-    client: &Client,
-    threads: usize,
-    run_for: Duration,
-) -> Result<f64, izaber_wamp::Error> {
-    let done = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
+/// `calls` calls in all, shared out among `threads` threads using clones of `client`.
+fn parallel_calls(client: &Client, calls: u64, threads: u64) -> Result<u64, Error> {
     let workers: Vec<_> = (0..threads)
-        .map(|_| {
+        .map(|thread| {
             let client = client.clone();
-            let done = Arc::clone(&done);
-            std::thread::spawn(move || -> Result<(), izaber_wamp::Error> {
-                while start.elapsed() < run_for {
-                    client.call("bench.echo", (1,))?;
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(())
-            })
+            let share = calls / threads + u64::from(thread < calls % threads);
+            std::thread::spawn(move || sequential_calls(&client, share))
         })
         .collect();
+    let mut done = 0;
     for worker in workers {
-        worker.join().map_err(|_| izaber_wamp::Error::Closed)??;
+        done += worker.join().map_err(|_| Error::Closed)??;
     }
-    Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+    Ok(done)
 }
 
-fn event_rate(config: &ClientConfig, run_for: Duration) -> Result<(f64, f64), izaber_wamp::Error> {
-    let subscriber = Client::connect(config.clone())?;
-    let publisher = Client::connect(config.clone())?;
+/// Publishes `count` events to our own subscription and waits until all arrived (or
+/// delivery stalls, in which case the phase reports how many did).
+fn events(client: &Client, count: u64) -> Result<Json, Error> {
     let received = Arc::new(AtomicU64::new(0));
+    let (all_arrived, arrival) = crossbeam_channel::bounded::<()>(1);
     let counter = Arc::clone(&received);
-    subscriber.subscribe("bench.events", move |_| {
-        counter.fetch_add(1, Ordering::Relaxed);
-    })?;
-    let cpu_start = cpu_seconds();
-    let start = Instant::now();
-    let mut sent = 0u64;
-    while start.elapsed() < run_for {
-        publisher.publish("bench.events", (sent,))?;
-        sent += 1;
-    }
-    // Let delivery catch up; stop counting once nothing arrived for two seconds.
-    let mut last = (received.load(Ordering::Relaxed), Instant::now());
-    while last.0 < sent && last.1.elapsed() < Duration::from_secs(2) {
-        std::thread::sleep(Duration::from_millis(50));
-        let now = received.load(Ordering::Relaxed);
-        if now != last.0 {
-            last = (now, Instant::now());
+    let subscription =
+        client.subscribe_with("bench.topic", &SubscribeOptions::new(), move |_event| {
+            if counter.fetch_add(1, Ordering::Relaxed) + 1 == count {
+                let _ = all_arrived.send(());
+            }
+        })?;
+    let publish = PublishOptions::new().exclude_me(false);
+    let phase = Phase::measure(|| {
+        for n in 0..count {
+            client.publish_with("bench.topic", (n,), (), &publish)?;
         }
-    }
-    let (got, last_arrival) = last;
-    let elapsed = (last_arrival - start).as_secs_f64();
-    if got < sent {
-        println!("  (received {got} of {sent} events)");
-    }
-    let cpu = cpu_seconds() - cpu_start;
-    Ok((got as f64 / elapsed, cpu * 1e6 / got.max(1) as f64))
-}
-
-/// One CALL/RESULT exchange at a time on a blocking socket: the protocol cost alone.
-fn bare_websocket_call_latency(
-    url: &str,
-    run_for: Duration,
-) -> Result<f64, Box<dyn std::error::Error>> {
-    let mut request = tungstenite::client::IntoClientRequest::into_client_request(url)?;
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", "wamp.2.msgpack".parse()?);
-    let (mut socket, _) = tungstenite::connect(request)?;
-    if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = socket.get_ref() {
-        tcp.set_nodelay(true)?;
-    }
-    let config = SessionConfig {
-        realm: "izaber".into(),
-        auth: Vec::new(),
-        agent: "bench".into(),
-        serializer: Serializer::MsgPack,
-        max_message_size: 1 << 24,
-        authextra: Default::default(),
-    };
-    let mut session: Session<()> = Session::new(config);
-    let mut exchange = |session: &mut Session<()>| -> Result<(), Box<dyn std::error::Error>> {
-        while let Some(frame) = session.pop_transmit() {
-            socket.send(tungstenite::Message::Binary(frame.into()))?;
-        }
+        let mut seen = 0;
         loop {
-            if let Some(output) = session.pop_output() {
-                return match output {
-                    Output::Closed(reason) => Err(format!("{reason:?}").into()),
-                    _ => Ok(()),
-                };
-            }
-            if let tungstenite::Message::Binary(frame) = socket.read()? {
-                session.handle_frame(&frame);
+            match arrival.recv_timeout(EVENT_STALL) {
+                Ok(()) => return Ok(count),
+                Err(_) => {
+                    let now = received.load(Ordering::Relaxed);
+                    if now == seen {
+                        return Ok(now);
+                    }
+                    seen = now;
+                }
             }
         }
-    };
-    exchange(&mut session)?; // WELCOME
-    let mut call = |session: &mut Session<()>, n: i64| -> Result<(), Box<dyn std::error::Error>> {
-        let payload = Payload::new(vec![Value::Int(n)], Dict::new());
-        session.call(
-            "bench.echo".into(),
-            Dict::new(),
-            payload,
-            None,
-            (),
-            Instant::now(),
-        );
-        exchange(session)
-    };
-    for n in 0..200 {
-        call(&mut session, n)?;
-    }
-    let start = Instant::now();
-    let mut calls = 0;
-    while start.elapsed() < run_for {
-        call(&mut session, calls)?;
-        calls += 1;
-    }
-    Ok(start.elapsed().as_secs_f64() * 1e6 / calls as f64)
+    })?;
+    client.unsubscribe(&subscription)?;
+    let mut report = phase.to_json();
+    report["received"] = phase.ops.into();
+    Ok(report)
 }
 
-fn rss_mb() -> f64 {
+fn big_calls(client: &Client, calls: u64) -> Result<u64, Error> {
+    let payload = Value::bytes(vec![0x5a; BIG_PAYLOAD]);
+    for _ in 0..calls {
+        let echoed = client.call("bench.echo", (&payload,))?;
+        let length = echoed
+            .args
+            .first()
+            .and_then(Value::as_bytes)
+            .map(<[u8]>::len);
+        if length != Some(BIG_PAYLOAD) {
+            return Err(Error::Serialization(format!(
+                "bench.echo returned {length:?} bytes instead of {BIG_PAYLOAD}"
+            )));
+        }
+    }
+    Ok(calls)
+}
+
+/// The 4 MiB payload echoed as a bare WebSocket message: the transport's share of a
+/// `call_4mb`.
+fn raw_websocket_echo(url: &str, echoes: u64) -> Result<Phase, Box<dyn std::error::Error>> {
+    let (mut socket, _) = tungstenite::connect(url)?;
+    let payload = tungstenite::Bytes::from(vec![0x5a; BIG_PAYLOAD]);
+    let mut failure = None;
+    let phase = Phase::measure(|| {
+        for _ in 0..echoes {
+            let echoed = socket
+                .send(tungstenite::Message::Binary(payload.clone()))
+                .and_then(|()| socket.read());
+            match echoed {
+                Ok(message) if message.len() == BIG_PAYLOAD => {}
+                Ok(message) => {
+                    failure = Some(format!(
+                        "echo of {} bytes instead of {BIG_PAYLOAD}",
+                        message.len()
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        Ok(echoes)
+    })?;
+    let _ = socket.close(None);
+    match failure {
+        Some(message) => Err(message.into()),
+        None => Ok(phase),
+    }
+}
+
+fn print_table(report: &Json) {
+    println!(
+        "izaber-wamp {} ({} serializer, n = {})",
+        report["version"].as_str().unwrap_or("?"),
+        report["serializer"].as_str().unwrap_or("?"),
+        report["n"]
+    );
+    println!(
+        "{:<20} {:>8} {:>12} {:>12} {:>12}",
+        "phase", "ops", "ops/s", "us/op", "CPU us/op"
+    );
+    for name in PHASES {
+        let phase = &report["results"][name];
+        if phase.is_null() {
+            continue;
+        }
+        {
+            if let Some(error) = phase["error"].as_str() {
+                println!("{name:<20} error: {error}");
+                continue;
+            }
+            let number = |key: &str| phase[key].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "{name:<20} {:>8} {:>12.0} {:>12.1} {:>12.1}",
+                phase["ops"],
+                number("ops_per_s"),
+                number("us_per_op"),
+                number("cpu_us_per_op")
+            );
+        }
+    }
+    println!(
+        "idle client resident memory: {:.1} MB",
+        report["idle_rss_mb"].as_f64().unwrap_or(f64::NAN)
+    );
+}
+
+/// Resident memory of this process, from /proc (Linux).
+fn resident_memory_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// User plus system CPU time of this process, in seconds.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
+/// User plus system CPU time of the whole process, all threads.
+fn process_cpu_time() -> Duration {
+    // SAFETY: getrusage only writes into the zeroed struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
     };
-    (ticks(11) + ticks(12)) / 100.0
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
