@@ -552,32 +552,36 @@ impl EventLoop {
 
     /// The earliest instant something must happen without I/O.
     fn next_deadline(&mut self) -> Option<Instant> {
-        let mut deadlines = vec![
-            self.first_join.as_ref().map(|(d, _)| *d),
-            self.closing.as_ref().map(|(d, _)| *d),
-            self.waiting.iter().map(|w| w.deadline).min(),
-            self.restore_retries.iter().map(|(d, _)| *d).min(),
-        ];
+        let mut link_deadlines = [None; 3];
         match &mut self.link {
-            Link::Waiting { until, .. } => deadlines.push(Some(*until)),
+            Link::Waiting { until, .. } => link_deadlines[0] = Some(*until),
             Link::Connecting { .. } => {}
             Link::Up(connection) => {
-                deadlines.push(connection.session.next_timeout());
+                link_deadlines[0] = connection.session.next_timeout();
                 if !connection.joined {
-                    deadlines.push(Some(connection.join_deadline));
+                    link_deadlines[1] = Some(connection.join_deadline);
                 }
                 let ping_interval = self
                     .settings
                     .ping_interval
                     .filter(|_| connection.transport.probes_liveness());
-                deadlines.push(match (connection.probe_deadline, ping_interval) {
+                link_deadlines[2] = match (connection.probe_deadline, ping_interval) {
                     (Some(deadline), _) => Some(deadline),
                     (None, Some(interval)) => Some(connection.last_heard + interval),
                     (None, None) => None,
-                });
+                };
             }
         }
-        deadlines.into_iter().flatten().min()
+        [
+            self.first_join.as_ref().map(|(d, _)| *d),
+            self.closing.as_ref().map(|(d, _)| *d),
+            self.waiting.iter().map(|w| w.deadline).min(),
+            self.restore_retries.iter().map(|(d, _)| *d).min(),
+        ]
+        .into_iter()
+        .chain(link_deadlines)
+        .flatten()
+        .min()
     }
 
     fn check_timers(&mut self) {

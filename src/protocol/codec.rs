@@ -7,8 +7,6 @@ use super::message::{Message, MessageError};
 use crate::value::Value;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use serde::ser::{Error as _, SerializeMap, SerializeSeq};
-use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
@@ -129,7 +127,8 @@ impl Serializer {
         let value = message.into_value();
         let result = match self {
             Serializer::Json => {
-                serde_json::to_vec(&JsonCompatible(&value)).map_err(|e| e.to_string())
+                let mut out = Vec::new();
+                write_json(&value, &mut out).map(|()| out)
             }
             Serializer::MsgPack => rmp_serde::to_vec(&value).map_err(|e| e.to_string()),
             Serializer::Cbor => {
@@ -176,39 +175,56 @@ impl Serializer {
     }
 }
 
-/// Serializes a value for JSON: bytes become `"\0" + base64`, and floats JSON cannot
-/// represent are refused instead of silently becoming `null`.
-struct JsonCompatible<'a>(&'a Value);
-
-impl Serialize for JsonCompatible<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Bytes(bytes) => {
-                let mut text = String::with_capacity(1 + bytes.len().div_ceil(3) * 4);
-                text.push('\0');
-                BASE64.encode_string(bytes, &mut text);
-                serializer.serialize_str(&text)
-            }
-            Value::Float(f) if !f.is_finite() => {
-                Err(S::Error::custom(format!("JSON cannot carry the float {f}")))
-            }
-            Value::List(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(&JsonCompatible(item))?;
+/// Writes a value as JSON: bytes become `"\0" + base64`, and floats JSON cannot
+/// represent are refused instead of silently becoming `null`. Written by hand so
+/// that large binary payloads are base64-encoded straight into the output, instead of
+/// into a string that the JSON writer then scans again for characters to escape.
+fn write_json(value: &Value, out: &mut Vec<u8>) -> Result<(), String> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Float(f) if !f.is_finite() => {
+            return Err(format!("JSON cannot carry the float {f}"))
+        }
+        Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::String(_) => {
+            serde_json::to_writer(&mut *out, value).map_err(|e| e.to_string())?
+        }
+        Value::Bytes(bytes) => {
+            out.extend_from_slice(b"\"\\u0000");
+            let start = out.len();
+            let length = base64::encoded_len(bytes.len(), true)
+                .ok_or_else(|| format!("{} bytes are too many to encode", bytes.len()))?;
+            out.resize(start + length, 0);
+            BASE64
+                .encode_slice(bytes, &mut out[start..])
+                .map_err(|e| e.to_string())?;
+            out.push(b'"');
+        }
+        Value::List(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
                 }
-                seq.end()
+                write_json(item, out)?;
             }
-            Value::Dict(dict) => {
-                let mut map = serializer.serialize_map(Some(dict.len()))?;
-                for (key, item) in dict {
-                    map.serialize_entry(key, &JsonCompatible(item))?;
+            out.push(b']');
+        }
+        Value::Dict(dict) => {
+            out.push(b'{');
+            for (i, (key, item)) in dict.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
                 }
-                map.end()
+                serde_json::to_writer(&mut *out, key).map_err(|e| e.to_string())?;
+                out.push(b':');
+                write_json(item, out)?;
             }
-            other => other.serialize(serializer),
+            out.push(b'}');
         }
     }
+    Ok(())
 }
 
 /// Applies the JSON binary rule on decode, in place: a string starting with `\0` is
