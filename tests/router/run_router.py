@@ -9,16 +9,17 @@ Usage (with the venv interpreter, so the venv's crossbar is found):
 The wrapper writes ``DIR/.crossbar/config.json`` (the template with the
 endpoint ports of the websocket and rawsocket transports replaced), starts
 ``crossbar start --cbdir DIR/.crossbar`` in a process group of its own and,
-once the router listens on both ports, prints ``READY`` on stdout.  If the
+once the router listens on all its ports, prints ``READY`` on stdout.  If the
 router cannot be started it prints ``ERR <reason>`` instead and exits with
 status 1.
 
-More transports (TLS, other limits; see ``config_tls.json``) carry an ``"id"``
-and get their port from ``--port ID=PORT`` (repeatable); ``--ws-port`` and
-``--rs-port`` set the one websocket and the one rawsocket transport without
-such a port.  Transports on a Unix socket (``"endpoint": {"type": "unix"}``,
-path relative to ``DIR/.crossbar``) need no port; the router is ready once
-they accept connections too.
+More transports (TLS, other limits; see ``config_tls.json``; the one
+``"transport"`` of a ``websocket-testee`` worker, see ``bench/router.json``)
+carry an ``"id"`` and get their port from ``--port ID=PORT`` (repeatable);
+``--ws-port`` and ``--rs-port`` set the one websocket and the one rawsocket
+transport without such a port.  Transports on a Unix socket
+(``"endpoint": {"type": "unix"}``, path relative to ``DIR/.crossbar``) need no
+port; the router is ready once they accept connections too.
 
 It then reads commands from stdin, one per line, answering each with one line,
 ``OK`` or ``ERR <reason>``:
@@ -69,6 +70,14 @@ class RouterError(Exception):
     pass
 
 
+def worker_transports(worker):
+    """The listening transports of a worker: a router's list, or the single
+    transport of a websocket-testee worker."""
+    if "transport" in worker:
+        return [worker["transport"]]
+    return worker.get("transports", [])
+
+
 def set_ports(config, ws_port, rs_port, extra_ports=None):
     """Set the endpoint ports of the websocket and rawsocket transports.
 
@@ -79,7 +88,7 @@ def set_ports(config, ws_port, rs_port, extra_ports=None):
     found = {"websocket": 0, "rawsocket": 0}
     ports = {"websocket": ws_port, "rawsocket": rs_port}
     for worker in config.get("workers", []):
-        for transport in worker.get("transports", []):
+        for transport in worker_transports(worker):
             kind = transport.get("type")
             if kind in ports:
                 endpoint = transport.get("endpoint")
@@ -134,7 +143,7 @@ def unix_paths(config, cbdir):
     """The socket paths of the config's Unix socket endpoints."""
     paths = []
     for worker in config.get("workers", []):
-        for transport in worker.get("transports", []):
+        for transport in worker_transports(worker):
             endpoint = transport.get("endpoint")
             if isinstance(endpoint, dict) and endpoint.get("type") == "unix":
                 paths.append(os.path.join(cbdir, os.path.expandvars(endpoint["path"])))
