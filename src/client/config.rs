@@ -25,6 +25,9 @@ pub struct ClientConfig {
     /// Router URL: `ws://host:port/path` or `wss://...` (WebSocket), `tcpip://host:port`
     /// or `tcpips://...` (RawSocket, aliases `rs://` and `rss://`), or
     /// `unix:///path/to/socket` (RawSocket over a Unix socket).
+    ///
+    /// Each needs its transport's Cargo feature, `websocket` or `rawsocket`, and the
+    /// TLS ones also `tls` ([Cargo features](crate#cargo-features)).
     pub url: String,
     /// The realm to join.
     pub realm: String,
