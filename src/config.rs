@@ -159,7 +159,9 @@ pub struct ConnectionSettings {
     /// OpenSSH ed25519 private key. A leading `~/` means the home directory.
     pub private_key_file: Option<PathBuf>,
     /// Serializers to offer, most preferred first (default `[cbor, msgpack, json]`).
-    /// YAML: `serializers: [..]`, or `serializer: cbor` for a single one.
+    /// YAML: `serializers: [..]`, or `serializer: cbor` for a single one. Every name
+    /// is accepted in every build; those not compiled in are skipped when connecting
+    /// (see [`ClientConfig::serializers`]).
     pub serializers: Vec<Serializer>,
     /// Prefix of the Nexus convenience URIs (default `com.izaber.wamp`; `""`: none).
     pub uri_base: String,

@@ -119,6 +119,15 @@ pub enum Error {
     Config(String),
     /// There is no connection to use: not initialized, or configured not to connect.
     NotConnected(String),
+    /// Something this build of izaber-wamp left out was asked for: a transport, TLS or
+    /// a serializer whose Cargo feature is not enabled. Nothing was sent; enable the
+    /// feature ([Cargo features](crate#cargo-features)) to use it.
+    FeatureDisabled {
+        /// The Cargo feature of izaber-wamp to enable, e.g. `websocket`.
+        feature: &'static str,
+        /// What needs it, e.g. `ws://` or `serializer cbor`.
+        what: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -144,6 +153,9 @@ impl fmt::Display for Error {
             Error::Serialization(why) => write!(f, "serialization error: {why}"),
             Error::Config(why) => write!(f, "configuration error: {why}"),
             Error::NotConnected(why) => write!(f, "not connected: {why}"),
+            Error::FeatureDisabled { feature, what } => {
+                write!(f, "{what} needs the `{feature}` feature of izaber-wamp")
+            }
         }
     }
 }
@@ -193,6 +205,13 @@ impl From<CodecError> for Error {
             CodecError::Undecodable { .. } | CodecError::Malformed(_) => {
                 Error::ProtocolViolation(e.to_string())
             }
+            CodecError::FeatureDisabled {
+                serializer,
+                feature,
+            } => Error::FeatureDisabled {
+                feature,
+                what: format!("serializer {serializer}"),
+            },
         }
     }
 }

@@ -31,7 +31,8 @@
 //! * [`protocol`]: the WAMP protocol without I/O — messages, the JSON, MessagePack and
 //!   CBOR serializers, URI and ID rules, authentication and the session state machine.
 //! * [`transport`]: WebSocket (`ws://`, `wss://`) and RawSocket (`tcpip://`,
-//!   `tcpips://`, `unix://`), TLS with rustls ([`TlsOptions`]).
+//!   `tcpips://`, `unix://`), TLS with rustls ([`TlsOptions`]); each a Cargo feature
+//!   (see below).
 //! * An event-loop thread per client owns the socket and the session; the blocking
 //!   [`Client`] handle sends it commands and waits for the reply, and handlers run on
 //!   a worker pool, so a handler may itself call procedures of the same client.
@@ -46,6 +47,32 @@
 //!
 //! Every request has a timeout ([`ClientConfig::timeout`], or per call with
 //! [`CallOptions`]); every failure is an [`Error`] that names its cause.
+//!
+//! ## Cargo features
+//!
+//! All are on by default; turn off what a program does not use to build less:
+//!
+//! | feature | adds | pulls in |
+//! |---|---|---|
+//! | `websocket` | `ws://`, and `wss://` with `tls` | tungstenite |
+//! | `rawsocket` | `tcpip://` (`rs://`) and `unix://`, and `tcpips://` (`rss://`) with `tls` | nothing more |
+//! | `tls` | TLS for `wss://` and `tcpips://` | rustls (ring), webpki-roots, rustls-native-certs |
+//! | `msgpack` | [`Serializer::MsgPack`] | rmp-serde, rmp |
+//! | `cbor` | [`Serializer::Cbor`] | ciborium |
+//!
+//! ```toml
+//! # JSON over RawSocket only:
+//! izaber-wamp = { version = "0.1", default-features = false, features = ["rawsocket"] }
+//! ```
+//!
+//! JSON, every authentication method and `izaber.yaml` are always built in. The API is
+//! the same with any set of features: every type, variant and setting exists, and
+//! `izaber.yaml` accepts every URL scheme and serializer name. What a build lacks fails
+//! where it is used, at once and before anything is sent, with
+//! [`Error::FeatureDisabled`] naming the feature, e.g. ``ws:// needs the `websocket`
+//! feature of izaber-wamp``. Configured serializers that are not compiled in are
+//! skipped ([`Serializer::is_compiled_in`]); only when none is left does connecting
+//! fail.
 #![warn(missing_docs)]
 
 pub mod client;

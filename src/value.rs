@@ -1719,6 +1719,7 @@ mod tests {
         assert_eq!(from_value::<u64>(Value::UInt(u64::MAX)).unwrap(), u64::MAX);
     }
 
+    #[cfg(feature = "msgpack")]
     #[test]
     fn msgpack_round_trip() {
         let encoded = rmp_serde::to_vec(&Value::bytes(vec![1, 2])).unwrap();
@@ -1737,6 +1738,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "msgpack")]
     #[test]
     fn msgpack_non_string_key_is_error() {
         // {1: 2}
@@ -1750,6 +1752,7 @@ mod tests {
         assert!(err.to_string().contains("dictionary keys must be strings"));
     }
 
+    #[cfg(feature = "cbor")]
     #[test]
     fn cbor_round_trip() {
         let mut encoded = Vec::new();
@@ -1773,6 +1776,7 @@ mod tests {
         assert_eq!(decoded, value);
     }
 
+    #[cfg(feature = "cbor")]
     #[test]
     fn cbor_tags_are_dropped() {
         // Tag 1 (epoch time) around the integer 10, and tag 24 around a byte string.

@@ -2,6 +2,7 @@
 //! WAMP-Cryptosign (hex seed and OpenSSH key file), for each serializer; wrong
 //! credentials; several methods in order of preference. The principals are in
 //! `tests/router/config.json`.
+#![cfg(feature = "websocket")]
 
 #[macro_use]
 mod common;

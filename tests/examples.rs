@@ -1,11 +1,12 @@
 //! The examples, run as programs against a real router with their connection in
 //! `IZABER_YAML`, the way a user runs them.
+#![cfg(feature = "websocket")]
 
 mod common;
 
 use common::scenarios::wait_until;
 use common::{shared_router, Peer, Router};
-use izaber_wamp::{Client, ClientConfig, Dict, PublishOptions, ReconnectPolicy, Value};
+use izaber_wamp::{Client, ClientConfig, Dict, PublishOptions, ReconnectPolicy, Serializer, Value};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -24,7 +25,8 @@ fn example(name: &str) -> PathBuf {
 
 fn izaber_yaml(url: &str) -> String {
     format!(
-        "default:\n  wamp:\n    connection:\n      url: {url}\n      realm: izaber\n      username: test-user\n      password: test-pass\n      serializer: cbor\n      timeout: 10\n      connect_timeout: 10\n      reconnect_initial_delay: 0.2\n      reconnect_max_delay: 1\n"
+        "default:\n  wamp:\n    connection:\n      url: {url}\n      realm: izaber\n      username: test-user\n      password: test-pass\n      serializer: {}\n      timeout: 10\n      connect_timeout: 10\n      reconnect_initial_delay: 0.2\n      reconnect_max_delay: 1\n",
+        common::serializer_or_json(Serializer::Cbor)
     )
 }
 

@@ -1,12 +1,14 @@
 //! The izaber facade against a real router: initialize(), wamp(), prefixing, hooks,
 //! change_user, spawn_connection and the Nexus helpers.
+#![cfg(feature = "websocket")]
 
 mod common;
 
 use common::{shared_router, Peer};
 use izaber_wamp::config::{load, LoadOptions};
 use izaber_wamp::{
-    CallResult, Client, ClientConfig, ConnectionState, Error, HandlerError, Value, Wamp, WampError,
+    CallResult, Client, ClientConfig, ConnectionState, Error, HandlerError, Serializer, Value,
+    Wamp, WampError,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,8 +23,9 @@ fn global_lock() -> MutexGuard<'static, ()> {
 
 fn yaml(extra: &str) -> String {
     format!(
-        "default:\n  wamp:\n    connection:\n      url: {}\n      realm: izaber\n      username: test-user\n      password: test-pass\n      serializer: msgpack\n      timeout: 10\n{extra}",
-        shared_router().ws_url()
+        "default:\n  wamp:\n    connection:\n      url: {}\n      realm: izaber\n      username: test-user\n      password: test-pass\n      serializer: {}\n      timeout: 10\n{extra}",
+        shared_router().ws_url(),
+        common::serializer_or_json(Serializer::MsgPack)
     )
 }
 

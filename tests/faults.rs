@@ -1,5 +1,6 @@
 //! Resilience against a misbehaving router: killed, frozen, or ending our session.
 //! Each test runs its own Crossbar.io router so it can do that without disturbing others.
+#![cfg(feature = "websocket")]
 
 mod common;
 
@@ -24,7 +25,7 @@ fn fast_reconnect() -> ReconnectPolicy {
 
 fn config(router: &Router) -> ClientConfig {
     ClientConfig::new(router.ws_url(), "izaber")
-        .with_serializers(&[Serializer::MsgPack])
+        .with_serializers(&[common::serializer_or_json(Serializer::MsgPack)])
         .with_timeout(Duration::from_secs(10))
         .with_connect_timeout(Duration::from_secs(10))
         .with_reconnect(fast_reconnect())

@@ -1,4 +1,5 @@
 //! Interoperability with autobahn-python as the peer on the other side of the router.
+#![cfg(feature = "websocket")]
 
 #[macro_use]
 mod common;

@@ -1,5 +1,9 @@
 //! RawSocket (TCP, TLS, Unix socket) and TLS (WebSocket and RawSocket) against a real
 //! Crossbar.io router serving certificates made for the test by a test CA.
+//!
+//! Needs the `rawsocket` feature; the TLS tests also `tls`, and those over `wss://`
+//! also `websocket`.
+#![cfg(feature = "rawsocket")]
 
 mod common;
 
@@ -18,7 +22,7 @@ use std::time::{Duration, Instant};
 enum Via {
     /// `tcpip://`
     Tcp,
-    /// `tcpips://`
+    /// `tcpips://` (only used in builds with `tls`)
     Tls,
     /// `unix://`
     Unix,
@@ -254,6 +258,7 @@ fn a_message_over_the_routers_limit_fails_alone(via: Via, s: Serializer) {
 macro_rules! for_each_transport_and_serializer {
     ($($test:ident),* $(,)?) => {
         for_each_transport_and_serializer!(@via tcp, Via::Tcp; $($test),*);
+        #[cfg(feature = "tls")]
         for_each_transport_and_serializer!(@via tls, Via::Tls; $($test),*);
         for_each_transport_and_serializer!(@via unix, Via::Unix; $($test),*);
     };
@@ -264,10 +269,12 @@ macro_rules! for_each_transport_and_serializer {
                 use super::*;
                 $(#[test] fn $test() { let _g = shared(); super::super::$test($via, Serializer::Json) })*
             }
+            #[cfg(feature = "msgpack")]
             mod msgpack {
                 use super::*;
                 $(#[test] fn $test() { let _g = shared(); super::super::$test($via, Serializer::MsgPack) })*
             }
+            #[cfg(feature = "cbor")]
             mod cbor {
                 use super::*;
                 $(#[test] fn $test() { let _g = shared(); super::super::$test($via, Serializer::Cbor) })*
@@ -291,7 +298,7 @@ for_each_transport_and_serializer!(
 fn the_limit_the_router_announces_is_enforced_per_request() {
     let _g = shared();
     let router = shared_tls_router();
-    for s in Serializer::ALL {
+    for s in Serializer::ALL.into_iter().filter(|s| s.is_compiled_in()) {
         // This transport's router-side limit is 64 KiB; the client's own is 16 MiB.
         let config = ClientConfig::new(router.rawsocket_small_url(), "izaber")
             .with_serializers(&[s])
@@ -319,7 +326,8 @@ fn an_incoming_message_over_our_limit_fails_cleanly() {
     // We announce 2^16 bytes; the result is 200 KiB. Crossbar should not send it
     // (the spec forbids exceeding the peer's limit): either way the call must fail
     // with an error, not hang, and nothing is allocated for an oversized frame.
-    let big = Client::connect(config(Via::Tcp, Serializer::Cbor)).expect("connect");
+    let serializer = common::serializer_or_json(Serializer::Cbor);
+    let big = Client::connect(config(Via::Tcp, serializer)).expect("connect");
     let procedure = "transports.incoming.too_big";
     big.register(procedure, |_| {
         Ok(CallResult::value(Value::bytes(vec![1u8; 200 * 1024]))?)
@@ -327,7 +335,7 @@ fn an_incoming_message_over_our_limit_fails_cleanly() {
     .expect("register");
     let small = Client::connect(
         ClientConfig::new(router.tcpip_url(), "izaber")
-            .with_serializers(&[Serializer::Cbor])
+            .with_serializers(&[serializer])
             .with_max_message_size(64 * 1024)
             .with_timeout(Duration::from_secs(5))
             .with_reconnect(ReconnectPolicy::disabled()),
@@ -354,11 +362,13 @@ fn rawsocket_clients_notice_a_dead_router_and_reconnect_without_busy_loops() {
         max_delay: Duration::from_millis(500),
         ..ReconnectPolicy::default()
     };
-    let cases = [
-        (Via::Tcp, Serializer::Cbor),
-        (Via::Tls, Serializer::Json),
-        (Via::Unix, Serializer::MsgPack),
+    let mut cases = vec![
+        (Via::Tcp, common::serializer_or_json(Serializer::Cbor)),
+        (Via::Unix, common::serializer_or_json(Serializer::MsgPack)),
     ];
+    if cfg!(feature = "tls") {
+        cases.push((Via::Tls, Serializer::Json));
+    }
     let clients: Vec<Client> = cases
         .iter()
         .map(|&(via, s)| {
@@ -446,6 +456,7 @@ fn fake_router(
     (url, rx)
 }
 
+#[cfg(feature = "cbor")]
 fn read_frame(socket: &mut std::net::TcpStream) -> (u8, Vec<u8>) {
     use std::io::Read;
     let mut header = [0u8; 4];
@@ -456,6 +467,7 @@ fn read_frame(socket: &mut std::net::TcpStream) -> (u8, Vec<u8>) {
     (header[0], payload)
 }
 
+#[cfg(feature = "cbor")]
 fn write_frame(socket: &mut std::net::TcpStream, kind: u8, payload: &[u8]) {
     use std::io::Write;
     let len = payload.len();
@@ -493,6 +505,8 @@ fn handshake_refusals_are_readable_errors() {
     }
 }
 
+/// The fake router speaks CBOR.
+#[cfg(feature = "cbor")]
 #[test]
 fn router_pings_are_answered_and_an_oversized_frame_ends_the_connection() {
     let (pong_tx, pong_rx) = mpsc::channel();
@@ -577,9 +591,11 @@ fn an_unknown_scheme_is_a_configuration_error_at_once() {
 fn the_rawsocket_aliases_connect() {
     let _g = shared();
     let router = shared_tls_router();
-    let rs = router.tcpip_url().replace("tcpip://", "rs://");
-    let rss = router.rss_url().replace("tcpips://", "rss://");
-    for url in [rs, rss] {
+    let mut urls = vec![router.tcpip_url().replace("tcpip://", "rs://")];
+    if cfg!(feature = "tls") {
+        urls.push(router.rss_url().replace("tcpips://", "rss://"));
+    }
+    for url in urls {
         let config = ClientConfig::new(&url, "izaber").with_tls(trusting(router));
         let client = Client::connect(config).unwrap_or_else(|e| panic!("{url}: {e}"));
         client.call("wamp.session.count", ()).expect("call");
@@ -588,7 +604,18 @@ fn the_rawsocket_aliases_connect() {
 
 // --- TLS ------------------------------------------------------------------------
 
+/// The TLS URLs of `router` this build can use: `wss://` also needs `websocket`.
+#[cfg(feature = "tls")]
+fn tls_urls(router: &Router) -> Vec<String> {
+    let mut urls = vec![router.rss_url()];
+    if cfg!(feature = "websocket") {
+        urls.insert(0, router.wss_url());
+    }
+    urls
+}
+
 /// Connects once, without retrying, so certificate errors come back at once.
+#[cfg(feature = "tls")]
 fn connect_once(url: &str, tls: TlsOptions) -> Result<Client, Error> {
     Client::connect(
         ClientConfig::new(url, "izaber")
@@ -598,11 +625,12 @@ fn connect_once(url: &str, tls: TlsOptions) -> Result<Client, Error> {
     )
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn tls_with_the_right_ca_file_works_for_websocket_and_rawsocket() {
     let _g = shared();
     let router = shared_tls_router();
-    let callee = connect(Via::Tls, Serializer::MsgPack);
+    let callee = connect(Via::Tls, common::serializer_or_json(Serializer::MsgPack));
     let procedure = "transports.tls.echo";
     callee.register(procedure, echo).expect("register");
     let blob = Value::bytes(
@@ -610,7 +638,7 @@ fn tls_with_the_right_ca_file_works_for_websocket_and_rawsocket() {
             .map(|i| (i % 253) as u8)
             .collect::<Vec<u8>>(),
     );
-    for url in [router.wss_url(), router.rss_url()] {
+    for url in tls_urls(router) {
         let client = connect_once(&url, trusting(router)).unwrap_or_else(|e| panic!("{url}: {e}"));
         // Large messages cross TLS in many records, both ways.
         let result = client.call(procedure, (blob.clone(),)).expect("call");
@@ -619,12 +647,13 @@ fn tls_with_the_right_ca_file_works_for_websocket_and_rawsocket() {
     }
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn tls_without_the_ca_file_fails_fast_with_a_certificate_error() {
     let _g = shared();
     let router = shared_tls_router();
     let other_ca = TlsOptions::default().with_ca_file(router.other_ca_file());
-    for url in [router.wss_url(), router.rss_url()] {
+    for url in tls_urls(router) {
         for tls in [TlsOptions::default(), other_ca.clone()] {
             let start = Instant::now();
             match connect_once(&url, tls.clone()) {
@@ -646,24 +675,26 @@ fn tls_without_the_ca_file_fails_fast_with_a_certificate_error() {
     }
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn tls_works_with_a_host_name_as_well_as_an_address() {
     let _g = shared();
     let router = shared_tls_router();
     // The certificate names 127.0.0.1, ::1 and localhost.
-    for url in [router.wss_url(), router.rss_url()] {
+    for url in tls_urls(router) {
         let url = url.replace("127.0.0.1", "localhost");
         let client = connect_once(&url, trusting(router)).unwrap_or_else(|e| panic!("{url}: {e}"));
         client.call("wamp.session.count", ()).expect("call");
     }
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn tls_without_verification_connects_and_warns_at_every_connect() {
     let _g = shared();
     let router = shared_tls_router();
     let off = TlsOptions::default().with_verify_tls(false);
-    for url in [router.wss_url(), router.rss_url()] {
+    for url in tls_urls(router) {
         let before = logged(log::Level::Warn, "verification is OFF");
         for _ in 0..2 {
             let client = connect_once(&url, off.clone()).unwrap_or_else(|e| panic!("{url}: {e}"));
@@ -675,6 +706,8 @@ fn tls_without_verification_connects_and_warns_at_every_connect() {
     }
 }
 
+/// Only the router's WebSocket transport asks for client certificates.
+#[cfg(all(feature = "tls", feature = "websocket"))]
 #[test]
 fn mutual_tls_needs_the_client_certificate() {
     let _g = shared();
@@ -697,15 +730,19 @@ fn mutual_tls_needs_the_client_certificate() {
     assert!(start.elapsed() < Duration::from_secs(3));
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn unusable_tls_files_are_configuration_errors_naming_the_file() {
     let _g = shared();
     let router = shared_tls_router();
     let start = Instant::now();
     let missing = TlsOptions::default().with_ca_file("/nonexistent/ca.pem");
-    match Client::connect(ClientConfig::new(router.wss_url(), "izaber").with_tls(missing)) {
-        Err(Error::Config(why)) => assert!(why.contains("/nonexistent/ca.pem"), "{why}"),
-        other => panic!("expected a configuration error, got {other:?}"),
+    for url in tls_urls(router) {
+        let config = ClientConfig::new(&url, "izaber").with_tls(missing.clone());
+        match Client::connect(config) {
+            Err(Error::Config(why)) => assert!(why.contains("/nonexistent/ca.pem"), "{why}"),
+            other => panic!("{url}: expected a configuration error, got {other:?}"),
+        }
     }
     // A key that is not a key: named, contents not shown.
     let wrong_key = TlsOptions::default().with_client_cert(router.client_cert(), router.ca_file());
@@ -756,16 +793,20 @@ fn trace_logs_name_messages_but_never_show_secrets() {
     let _g = shared();
     recorder();
     let secret = "test-pass";
-    for via in [Via::Tcp, Via::Tls] {
+    let mut vias = vec![Via::Tcp];
+    if cfg!(feature = "tls") {
+        vias.push(Via::Tls);
+    }
+    for &via in &vias {
         let client =
             Client::connect(config(via, Serializer::Json).with_ticket("test-user", secret))
                 .expect("connect");
         client.call("wamp.session.count", ()).expect("call");
         client.close().expect("close");
     }
-    assert!(logged(log::Level::Trace, "sending AUTHENTICATE") >= 2);
-    assert!(logged(log::Level::Trace, "received WELCOME") >= 2);
-    assert!(logged(log::Level::Trace, "sending CALL") >= 2);
+    assert!(logged(log::Level::Trace, "sending AUTHENTICATE") >= vias.len());
+    assert!(logged(log::Level::Trace, "received WELCOME") >= vias.len());
+    assert!(logged(log::Level::Trace, "sending CALL") >= vias.len());
     let leaked = recorder()
         .0
         .lock()

@@ -1,6 +1,7 @@
 //! Settings for one client connection.
 
 use super::hooks::Hooks;
+use crate::error::Error;
 use crate::protocol::auth::{Anonymous, Authenticator, Cryptosign, Ticket, WampCra};
 use crate::protocol::codec::Serializer;
 use crate::transport::TlsOptions;
@@ -24,12 +25,19 @@ pub struct ClientConfig {
     /// Router URL: `ws://host:port/path` or `wss://...` (WebSocket), `tcpip://host:port`
     /// or `tcpips://...` (RawSocket, aliases `rs://` and `rss://`), or
     /// `unix:///path/to/socket` (RawSocket over a Unix socket).
+    ///
+    /// Each needs its transport's Cargo feature, `websocket` or `rawsocket`, and the
+    /// TLS ones also `tls` ([Cargo features](crate#cargo-features)).
     pub url: String,
     /// The realm to join.
     pub realm: String,
     /// Authentication methods to offer, most preferred first. Empty means anonymous.
     pub auth: Vec<Arc<dyn Authenticator>>,
     /// Serializers to offer, most preferred first (default: CBOR, MessagePack, JSON).
+    ///
+    /// Those this build leaves out (see [`Serializer::is_compiled_in`]) are skipped;
+    /// when none is left, connecting fails with
+    /// [`Error::FeatureDisabled`](crate::Error::FeatureDisabled).
     pub serializers: Vec<Serializer>,
     /// Default timeout of every request (default: 300 s, as the Python library).
     pub timeout: Duration,
@@ -242,6 +250,49 @@ impl ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// The configured serializers this build can use, in order of preference.
+    ///
+    /// Serializers whose Cargo feature is off are skipped, so the default list (and a
+    /// shared `izaber.yaml`) works in every build; only when that leaves none is it an
+    /// error, naming the feature of the most preferred one.
+    pub(crate) fn compiled_in_serializers(&self) -> Result<Vec<Serializer>, Error> {
+        let Some(&preferred) = self.serializers.first() else {
+            return Err(Error::Config("no serializer configured".into()));
+        };
+        let usable: Vec<Serializer> = self
+            .serializers
+            .iter()
+            .copied()
+            .filter(|s| s.is_compiled_in())
+            .collect();
+        if usable.is_empty() {
+            let names: Vec<&str> = self.serializers.iter().map(|s| s.name()).collect();
+            return Err(Error::FeatureDisabled {
+                // Only JSON has no feature, and JSON is always compiled in.
+                feature: preferred.cargo_feature().unwrap_or_default(),
+                what: if names.len() == 1 {
+                    format!("serializer {preferred}")
+                } else {
+                    format!(
+                        "none of the configured serializers ({}) is compiled in; serializer \
+                         {preferred}",
+                        names.join(", ")
+                    )
+                },
+            });
+        }
+        if usable.len() < self.serializers.len() {
+            log::debug!(
+                "offering serializers {usable:?} of the configured {:?}: the others are not \
+                 compiled in",
+                self.serializers
+            );
+        }
+        Ok(usable)
+    }
+}
+
 /// `izaber-wamp-rust/<version> (<os>; <program>)`.
 fn default_agent() -> String {
     let program = std::env::args()
@@ -279,6 +330,68 @@ mod tests {
                 env!("CARGO_PKG_VERSION"),
                 std::env::consts::OS
             )
+        );
+    }
+
+    #[test]
+    fn serializers_left_out_of_the_build_are_skipped() {
+        let config = ClientConfig::new("ws://127.0.0.1:1", "izaber");
+        let usable = config
+            .compiled_in_serializers()
+            .expect("JSON is always there");
+        let expected: Vec<Serializer> = Serializer::ALL
+            .into_iter()
+            .filter(|s| s.is_compiled_in())
+            .collect();
+        assert_eq!(usable, expected);
+        assert_eq!(usable.last(), Some(&Serializer::Json));
+    }
+
+    #[test]
+    fn no_serializer_at_all_is_a_configuration_error() {
+        let config = ClientConfig::new("ws://127.0.0.1:1", "izaber").with_serializers(&[]);
+        assert!(matches!(
+            config.compiled_in_serializers(),
+            Err(Error::Config(_))
+        ));
+    }
+
+    #[cfg(not(feature = "cbor"))]
+    #[test]
+    fn only_serializers_left_out_of_the_build_name_the_feature() {
+        let config =
+            ClientConfig::new("ws://127.0.0.1:1", "izaber").with_serializers(&[Serializer::Cbor]);
+        let err = config
+            .compiled_in_serializers()
+            .expect_err("cbor is left out");
+        assert_eq!(
+            err.to_string(),
+            "serializer cbor needs the `cbor` feature of izaber-wamp"
+        );
+    }
+
+    #[cfg(not(any(feature = "msgpack", feature = "cbor")))]
+    #[test]
+    fn several_serializers_left_out_of_the_build_are_all_named() {
+        let config = ClientConfig::new("ws://127.0.0.1:1", "izaber")
+            .with_serializers(&[Serializer::Cbor, Serializer::MsgPack]);
+        let err = config
+            .compiled_in_serializers()
+            .expect_err("both are left out");
+        assert!(
+            matches!(
+                err,
+                Error::FeatureDisabled {
+                    feature: "cbor",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "none of the configured serializers (cbor, msgpack) is compiled in; \
+             serializer cbor needs the `cbor` feature of izaber-wamp"
         );
     }
 

@@ -345,14 +345,12 @@ pub(crate) fn start(
         url: config.url.clone(),
         detail,
     };
-    if config.serializers.is_empty() {
-        return Err(Error::Config("no serializer configured".into()));
-    }
+    let serializers = config.compiled_in_serializers()?;
     let (joined_tx, joined_rx) = crossbeam_channel::bounded(1);
     let settings = Settings {
         connect: ConnectOptions {
             url: config.url.clone(),
-            serializers: config.serializers.clone(),
+            serializers: serializers.clone(),
             max_message_size: config.max_message_size,
             deadline: Instant::now(),
             tls: config.tls.clone(),
@@ -362,7 +360,7 @@ pub(crate) fn start(
             realm: config.realm.clone(),
             auth: config.auth.clone(),
             agent: config.agent.clone(),
-            serializer: config.serializers[0],
+            serializer: serializers[0],
             max_message_size: config.max_message_size,
             authextra: config.authextra.clone(),
         },

@@ -3,7 +3,11 @@
 //! Each serializer first maps bytes to a [`Value`] and [`Message::from_value`] does the
 //! shape checks, so all three reject malformed input the same way.
 
+#[cfg(feature = "cbor")]
+use super::cbor;
 use super::message::{Message, MessageError};
+#[cfg(feature = "msgpack")]
+use super::msgpack;
 use crate::value::Value;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -11,13 +15,19 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A WAMP serializer, named as in the `wamp.2.<name>` WebSocket subprotocol.
+///
+/// Every variant exists in every build; MessagePack and CBOR work only when their
+/// Cargo feature is enabled ([`Serializer::is_compiled_in`]), otherwise encoding and
+/// decoding fail with [`CodecError::FeatureDisabled`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Serializer {
-    /// `wamp.2.json`: text frames; bytes travel as `"\0" + base64` strings.
+    /// `wamp.2.json`: text frames; bytes travel as `"\0" + base64` strings. Always
+    /// built in.
     Json,
-    /// `wamp.2.msgpack`: binary frames; `str` and `bin` stay distinct.
+    /// `wamp.2.msgpack`: binary frames; `str` and `bin` stay distinct. Needs the
+    /// `msgpack` feature.
     MsgPack,
-    /// `wamp.2.cbor`: binary frames (RFC 8949).
+    /// `wamp.2.cbor`: binary frames (RFC 8949). Needs the `cbor` feature.
     Cbor,
 }
 
@@ -40,6 +50,13 @@ pub enum CodecError {
         /// What is wrong.
         detail: String,
     },
+    /// The serializer is not compiled into this build of izaber-wamp.
+    FeatureDisabled {
+        /// The serializer asked for.
+        serializer: Serializer,
+        /// The Cargo feature of izaber-wamp that builds it in.
+        feature: &'static str,
+    },
 }
 
 impl fmt::Display for CodecError {
@@ -52,6 +69,13 @@ impl fmt::Display for CodecError {
             CodecError::Unencodable { serializer, detail } => {
                 write!(f, "cannot encode message as {serializer}: {detail}")
             }
+            CodecError::FeatureDisabled {
+                serializer,
+                feature,
+            } => write!(
+                f,
+                "serializer {serializer} needs the `{feature}` feature of izaber-wamp"
+            ),
         }
     }
 }
@@ -80,8 +104,34 @@ impl FromStr for Serializer {
 }
 
 impl Serializer {
-    /// Every supported serializer, in the default order of preference.
+    /// Every serializer, compiled in or not, in the default order of preference.
     pub const ALL: [Serializer; 3] = [Serializer::Cbor, Serializer::MsgPack, Serializer::Json];
+
+    /// The Cargo feature of izaber-wamp that builds this serializer in; `None` for
+    /// JSON, which is always built in.
+    pub const fn cargo_feature(self) -> Option<&'static str> {
+        match self {
+            Serializer::Json => None,
+            Serializer::MsgPack => Some("msgpack"),
+            Serializer::Cbor => Some("cbor"),
+        }
+    }
+
+    /// Whether this build of izaber-wamp can encode and decode with this serializer.
+    ///
+    /// ```
+    /// use izaber_wamp::Serializer;
+    ///
+    /// assert!(Serializer::Json.is_compiled_in());
+    /// assert_eq!(Serializer::Cbor.is_compiled_in(), cfg!(feature = "cbor"));
+    /// ```
+    pub const fn is_compiled_in(self) -> bool {
+        match self {
+            Serializer::Json => true,
+            Serializer::MsgPack => cfg!(feature = "msgpack"),
+            Serializer::Cbor => cfg!(feature = "cbor"),
+        }
+    }
 
     /// The short name: `json`, `msgpack` or `cbor`.
     pub fn name(self) -> &'static str {
@@ -125,54 +175,80 @@ impl Serializer {
     /// Encodes a message.
     pub fn encode(self, message: Message) -> Result<Vec<u8>, CodecError> {
         let value = message.into_value();
-        let result = match self {
-            Serializer::Json => {
-                let mut out = Vec::new();
-                write_json(&value, &mut out).map(|()| out)
-            }
-            Serializer::MsgPack => rmp_serde::to_vec(&value).map_err(|e| e.to_string()),
-            Serializer::Cbor => {
-                let mut out = Vec::new();
-                ciborium::into_writer(&value, &mut out)
-                    .map(|()| out)
-                    .map_err(|e| e.to_string())
-            }
-        };
-        result.map_err(|detail| CodecError::Unencodable {
-            serializer: self,
-            detail,
-        })
+        match self {
+            Serializer::Json => encode_json(&value),
+            Serializer::MsgPack => msgpack::encode(&value),
+            Serializer::Cbor => cbor::encode(&value),
+        }
     }
 
     /// Decodes one frame into a message.
     pub fn decode(self, bytes: &[u8]) -> Result<Message, CodecError> {
-        let undecodable = |detail: String| CodecError::Undecodable {
-            serializer: self,
-            detail,
-        };
         let value = match self {
-            Serializer::Json => {
-                let mut value: Value =
-                    serde_json::from_slice(bytes).map_err(|e| undecodable(e.to_string()))?;
-                binary_strings_to_bytes(&mut value).map_err(undecodable)?;
-                value
-            }
-            Serializer::MsgPack => super::msgpack::decode(bytes).map_err(undecodable)?,
-            Serializer::Cbor => {
-                let mut reader = bytes;
-                let value: Value =
-                    ciborium::from_reader(&mut reader).map_err(|e| undecodable(e.to_string()))?;
-                if !reader.is_empty() {
-                    return Err(undecodable(format!(
-                        "{} bytes after the message",
-                        reader.len()
-                    )));
-                }
-                value
-            }
+            Serializer::Json => decode_json(bytes)?,
+            Serializer::MsgPack => msgpack::decode(bytes)?,
+            Serializer::Cbor => cbor::decode(bytes)?,
         };
         Message::from_value(value).map_err(CodecError::Malformed)
     }
+}
+
+/// MessagePack when the `msgpack` feature is off: every use fails, naming the feature.
+#[cfg(not(feature = "msgpack"))]
+mod msgpack {
+    use super::{CodecError, Serializer, Value};
+
+    const DISABLED: CodecError = CodecError::FeatureDisabled {
+        serializer: Serializer::MsgPack,
+        feature: "msgpack",
+    };
+
+    pub(super) fn encode(_: &Value) -> Result<Vec<u8>, CodecError> {
+        Err(DISABLED)
+    }
+
+    pub(super) fn decode(_: &[u8]) -> Result<Value, CodecError> {
+        Err(DISABLED)
+    }
+}
+
+/// CBOR when the `cbor` feature is off: every use fails, naming the feature.
+#[cfg(not(feature = "cbor"))]
+mod cbor {
+    use super::{CodecError, Serializer, Value};
+
+    const DISABLED: CodecError = CodecError::FeatureDisabled {
+        serializer: Serializer::Cbor,
+        feature: "cbor",
+    };
+
+    pub(super) fn encode(_: &Value) -> Result<Vec<u8>, CodecError> {
+        Err(DISABLED)
+    }
+
+    pub(super) fn decode(_: &[u8]) -> Result<Value, CodecError> {
+        Err(DISABLED)
+    }
+}
+
+fn encode_json(value: &Value) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    write_json(value, &mut out)
+        .map(|()| out)
+        .map_err(|detail| CodecError::Unencodable {
+            serializer: Serializer::Json,
+            detail,
+        })
+}
+
+fn decode_json(bytes: &[u8]) -> Result<Value, CodecError> {
+    let undecodable = |detail: String| CodecError::Undecodable {
+        serializer: Serializer::Json,
+        detail,
+    };
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| undecodable(e.to_string()))?;
+    binary_strings_to_bytes(&mut value).map_err(undecodable)?;
+    Ok(value)
 }
 
 /// Writes a value as JSON: bytes become `"\0" + base64`, and floats JSON cannot

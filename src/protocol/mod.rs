@@ -3,9 +3,12 @@
 //! own, so every part is tested with bytes in and bytes out.
 
 pub mod auth;
+#[cfg(feature = "cbor")]
+mod cbor;
 pub mod codec;
 pub mod id;
 pub mod message;
+#[cfg(feature = "msgpack")]
 mod msgpack;
 pub mod session;
 pub mod uri;

@@ -1,4 +1,4 @@
-//! MessagePack decoding straight into [`Value`].
+//! The MessagePack serializer (feature `msgpack`), decoding straight into [`Value`].
 //!
 //! Decoding is written against the format's markers (from `rmp`) rather than through
 //! serde for two reasons: serde's MessagePack reader turns a `str` holding invalid
@@ -6,14 +6,30 @@
 //! overflow a thread's stack. Encoding goes through serde (`rmp-serde`), which writes
 //! `str` and `bin` exactly as WAMP wants.
 
+use super::codec::{CodecError, Serializer};
 use crate::value::{Dict, Value};
 use rmp::Marker;
 
 /// Deepest nesting of lists and maps accepted, as for JSON.
 pub(crate) const MAX_DEPTH: usize = 128;
 
+/// Encodes one value.
+pub(crate) fn encode(value: &Value) -> Result<Vec<u8>, CodecError> {
+    rmp_serde::to_vec(value).map_err(|e| CodecError::Unencodable {
+        serializer: Serializer::MsgPack,
+        detail: e.to_string(),
+    })
+}
+
 /// Decodes exactly one MessagePack value filling all of `bytes`.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Value, String> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Value, CodecError> {
+    decode_value(bytes).map_err(|detail| CodecError::Undecodable {
+        serializer: Serializer::MsgPack,
+        detail,
+    })
+}
+
+fn decode_value(bytes: &[u8]) -> Result<Value, String> {
     let mut reader = Reader { bytes, position: 0 };
     let value = reader.value(0)?;
     match bytes.len() - reader.position {

@@ -11,14 +11,25 @@
 //!
 //! TLS (`wss://`, `tcpips://`) is set up with [`TlsOptions`].
 //!
+//! Each transport and TLS is a Cargo feature: `websocket` (`ws://`), `rawsocket`
+//! (`tcpip://`, `unix://`) and `tls` (the `s` of `wss://` and `tcpips://`, together
+//! with the transport's feature). Every scheme is recognized in every build; one whose
+//! feature is off fails with [`Error::FeatureDisabled`] before anything is sent.
+//!
 //! A transport is set up blocking (with a deadline) by [`connect`], then switched to
 //! non-blocking mode and driven by the event loop through the small [`Transport`] trait:
 //! the loop registers it with its poller and calls `receive` / `send` / `flush` when the
 //! socket is ready.
 
+#[cfg(feature = "rawsocket")]
 mod rawsocket;
+// The byte streams and TLS are only there for the transports to use.
+#[cfg(any(feature = "websocket", feature = "rawsocket"))]
 mod stream;
+#[cfg(all(feature = "tls", any(feature = "websocket", feature = "rawsocket")))]
 mod tls;
+mod tls_options;
+#[cfg(feature = "websocket")]
 mod websocket;
 
 use crate::error::Error;
@@ -26,9 +37,7 @@ use crate::protocol::codec::Serializer;
 use std::fmt;
 use std::time::Instant;
 
-pub(crate) use rawsocket::RawSocketTransport;
-pub use tls::TlsOptions;
-pub(crate) use websocket::WebSocketTransport;
+pub use tls_options::TlsOptions;
 
 /// What can go wrong on an open transport.
 #[derive(Debug)]
@@ -138,6 +147,25 @@ enum Kind {
     RawSocketUnix,
 }
 
+impl Kind {
+    /// The Cargo feature this kind of transport needs that this build lacks, if any:
+    /// the transport's own feature first, then `tls`.
+    fn missing_feature(self) -> Option<&'static str> {
+        let (transport, compiled_in, tls) = match self {
+            Kind::WebSocket { tls } => ("websocket", cfg!(feature = "websocket"), tls),
+            Kind::RawSocketTcp { tls } => ("rawsocket", cfg!(feature = "rawsocket"), tls),
+            Kind::RawSocketUnix => ("rawsocket", cfg!(feature = "rawsocket"), false),
+        };
+        if !compiled_in {
+            Some(transport)
+        } else if tls && !cfg!(feature = "tls") {
+            Some("tls")
+        } else {
+            None
+        }
+    }
+}
+
 fn kind(url: &str) -> Result<Kind, String> {
     let scheme = match url.split_once("://") {
         Some((scheme, _)) => scheme.to_ascii_lowercase(),
@@ -162,11 +190,33 @@ fn kind(url: &str) -> Result<Kind, String> {
     })
 }
 
-/// Checks what can be checked before connecting: the URL scheme, and for TLS that the
-/// CA and client certificate files can be used (this also loads and caches the TLS
-/// configuration). Errors are [`Error::Config`].
+/// The error for `url` when its transport needs `feature`, which this build lacks:
+/// e.g. "ws:// needs the `websocket` feature of izaber-wamp".
+fn feature_disabled(feature: &'static str, url: &str) -> Error {
+    let scheme = url.split_once("://").map_or(url, |(scheme, _)| scheme);
+    Error::FeatureDisabled {
+        feature,
+        what: format!("{}://", scheme.to_ascii_lowercase()),
+    }
+}
+
+/// Fails with [`Error::FeatureDisabled`] when the transport `url` names is not
+/// compiled in.
+fn check_compiled_in(kind: Kind, url: &str) -> Result<(), Error> {
+    match kind.missing_feature() {
+        Some(feature) => Err(feature_disabled(feature, url)),
+        None => Ok(()),
+    }
+}
+
+/// Checks what can be checked before connecting: the URL scheme, that its transport is
+/// compiled in, and for TLS that the CA and client certificate files can be used (this
+/// also loads and caches the TLS configuration). Errors are [`Error::Config`] and
+/// [`Error::FeatureDisabled`].
 pub(crate) fn prepare(options: &ConnectOptions) -> Result<(), Error> {
-    let tls = match kind(&options.url).map_err(Error::Config)? {
+    let kind = kind(&options.url).map_err(Error::Config)?;
+    check_compiled_in(kind, &options.url)?;
+    let tls = match kind {
         Kind::WebSocket { tls } | Kind::RawSocketTcp { tls } => tls,
         Kind::RawSocketUnix if cfg!(unix) => false,
         Kind::RawSocketUnix => {
@@ -176,18 +226,55 @@ pub(crate) fn prepare(options: &ConnectOptions) -> Result<(), Error> {
         }
     };
     if tls {
-        tls::client_config(&options.tls).map_err(Error::Config)?;
+        load_tls_config(&options.tls)?;
     }
     Ok(())
 }
 
+/// Loads the TLS configuration, so unusable certificate files fail before connecting.
+#[cfg(all(feature = "tls", any(feature = "websocket", feature = "rawsocket")))]
+fn load_tls_config(options: &TlsOptions) -> Result<(), Error> {
+    tls::client_config(options).map_err(Error::Config)?;
+    Ok(())
+}
+
+/// Without TLS compiled in there is nothing to load: [`prepare`] has refused TLS URLs.
+#[cfg(not(all(feature = "tls", any(feature = "websocket", feature = "rawsocket"))))]
+fn load_tls_config(_: &TlsOptions) -> Result<(), Error> {
+    Ok(())
+}
+
 /// Opens a transport to `options.url`, choosing the transport by URL scheme.
+///
+/// Fails with [`Error::FeatureDisabled`] when that transport (or TLS) is not compiled
+/// in.
 pub fn connect(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
     let kind = kind(&options.url).map_err(connect_failure(&options.url))?;
-    Ok(match kind {
-        Kind::WebSocket { .. } => Box::new(WebSocketTransport::connect(options)?),
-        Kind::RawSocketTcp { .. } | Kind::RawSocketUnix => {
-            Box::new(RawSocketTransport::connect(options)?)
-        }
-    })
+    check_compiled_in(kind, &options.url)?;
+    match kind {
+        Kind::WebSocket { .. } => open_websocket(options),
+        Kind::RawSocketTcp { .. } | Kind::RawSocketUnix => open_rawsocket(options),
+    }
+}
+
+#[cfg(feature = "websocket")]
+fn open_websocket(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
+    Ok(Box::new(websocket::WebSocketTransport::connect(options)?))
+}
+
+/// Without the `websocket` feature: [`connect`] has refused the URL already.
+#[cfg(not(feature = "websocket"))]
+fn open_websocket(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
+    Err(feature_disabled("websocket", &options.url))
+}
+
+#[cfg(feature = "rawsocket")]
+fn open_rawsocket(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
+    Ok(Box::new(rawsocket::RawSocketTransport::connect(options)?))
+}
+
+/// Without the `rawsocket` feature: [`connect`] has refused the URL already.
+#[cfg(not(feature = "rawsocket"))]
+fn open_rawsocket(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
+    Err(feature_disabled("rawsocket", &options.url))
 }

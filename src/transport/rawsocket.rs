@@ -32,8 +32,8 @@
 //! their timeouts. Use WebSocket where that matters.
 
 use super::connect_failure;
-use super::stream::{is_timeout, Connected, SocketControl, Stream};
-use super::{tls, ConnectOptions, Received, Transport, TransportError};
+use super::stream::{describe_tls_error, is_timeout, Connected, SocketControl, Stream};
+use super::{ConnectOptions, Received, Transport, TransportError};
 use crate::error::Error;
 use crate::protocol::codec::Serializer;
 use std::fmt;
@@ -372,7 +372,7 @@ fn open_unix(
 
 /// Explains a failed read of the handshake reply.
 fn handshake_read_failure(error: &io::Error, serializer: Serializer) -> String {
-    if let Some(tls_error) = tls::describe_io(error) {
+    if let Some(tls_error) = describe_tls_error(error) {
         return tls_error;
     }
     if is_timeout(error) {
@@ -421,7 +421,7 @@ impl RawSocketTransport {
         let request = handshake_request(serializer, options.max_message_size);
         let max_incoming = max_length(request[1] >> 4);
         if let Err(e) = stream.write_all(&request).and_then(|()| stream.flush()) {
-            return Err(fail(match tls::describe_io(&e) {
+            return Err(fail(match describe_tls_error(&e) {
                 Some(tls_error) => tls_error,
                 None if is_timeout(&e) => "timed out sending the RawSocket handshake".into(),
                 None => format!("cannot send the RawSocket handshake: {e}"),
@@ -479,7 +479,7 @@ fn io_error(error: io::Error) -> TransportError {
         io::ErrorKind::UnexpectedEof => {
             TransportError::Closed("the router closed the connection".into())
         }
-        _ => match tls::describe_io(&error) {
+        _ => match describe_tls_error(&error) {
             Some(tls_error) => TransportError::Protocol(tls_error),
             None => TransportError::Io(error),
         },

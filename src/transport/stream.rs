@@ -1,8 +1,10 @@
-//! The byte stream under a transport: TCP, TCP with TLS, or a Unix socket; blocking
-//! (with timeouts at the connect deadline) during setup, non-blocking after.
+//! The byte stream under a transport: TCP, TCP with TLS (feature `tls`), or a Unix
+//! socket (feature `rawsocket`); blocking (with timeouts at the connect deadline)
+//! during setup, non-blocking after.
 
-use super::connect_failure;
-use super::tls::{self, TlsOptions};
+#[cfg(feature = "tls")]
+use super::tls::{self, TlsStream};
+use super::{connect_failure, TlsOptions};
 use crate::error::Error;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -11,26 +13,17 @@ use std::time::{Duration, Instant};
 /// The byte stream under a transport.
 pub(crate) enum Stream {
     Plain(mio::net::TcpStream),
+    #[cfg(feature = "tls")]
     Tls(Box<TlsStream>),
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "rawsocket"))]
     Unix(mio::net::UnixStream),
-}
-
-/// TLS over a TCP socket.
-///
-/// Unlike `rustls::StreamOwned`, reading never waits for queued writes: a read only
-/// reads, so a backed-up outgoing message cannot hide incoming data from the event
-/// loop (whose poller reports readiness only on changes).
-pub(crate) struct TlsStream {
-    conn: rustls::ClientConnection,
-    sock: mio::net::TcpStream,
 }
 
 /// A second handle to a connected socket, kept to switch it from blocking to
 /// non-blocking mode after the handshakes (mio's stream cannot do that itself).
 pub(crate) enum SocketControl {
     Tcp(TcpStream),
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "rawsocket"))]
     Unix(std::os::unix::net::UnixStream),
 }
 
@@ -43,7 +36,7 @@ impl SocketControl {
                 s.set_write_timeout(None)?;
                 s.set_nonblocking(true)
             }
-            #[cfg(unix)]
+            #[cfg(all(unix, feature = "rawsocket"))]
             SocketControl::Unix(s) => {
                 s.set_read_timeout(None)?;
                 s.set_write_timeout(None)?;
@@ -100,12 +93,7 @@ impl Connected {
         let control = tcp.try_clone().map_err(|e| fail(e.to_string()))?;
         let socket = mio::net::TcpStream::from_std(tcp);
         let stream = match tls {
-            Some(options) => {
-                let conn = tls::client_connection(host, options).map_err(fail)?;
-                let mut stream = TlsStream { conn, sock: socket };
-                stream.handshake().map_err(fail)?;
-                Stream::Tls(Box::new(stream))
-            }
+            Some(options) => start_tls(url, host, socket, options)?,
             None => Stream::Plain(socket),
         };
         Ok((stream, SocketControl::Tcp(control)))
@@ -114,7 +102,7 @@ impl Connected {
     /// Connects to the Unix socket at `path`. The socket is blocking, with read/write
     /// timeouts at the deadline, until [`SocketControl::make_nonblocking`]. (Connecting
     /// to a local socket does not wait for a peer, so the connect itself has no timeout.)
-    #[cfg(unix)]
+    #[cfg(all(unix, feature = "rawsocket"))]
     pub fn open_unix(
         url: &str,
         path: &std::path::Path,
@@ -136,6 +124,42 @@ impl Connected {
             SocketControl::Unix(control),
         ))
     }
+}
+
+/// Runs the TLS handshake over `socket` (still blocking, with the deadline's timeouts).
+#[cfg(feature = "tls")]
+fn start_tls(
+    url: &str,
+    host: &str,
+    socket: mio::net::TcpStream,
+    options: &TlsOptions,
+) -> Result<Stream, Error> {
+    let fail = connect_failure(url);
+    let stream = TlsStream::handshake(host, socket, options).map_err(fail)?;
+    Ok(Stream::Tls(Box::new(stream)))
+}
+
+/// Without the `tls` feature: `transport::connect` has refused TLS URLs already.
+#[cfg(not(feature = "tls"))]
+fn start_tls(
+    url: &str,
+    _host: &str,
+    _socket: mio::net::TcpStream,
+    _options: &TlsOptions,
+) -> Result<Stream, Error> {
+    Err(super::feature_disabled("tls", url))
+}
+
+/// If `error` carries a TLS error, `TLS error: ` and its description.
+#[cfg(feature = "tls")]
+pub(crate) fn describe_tls_error(error: &io::Error) -> Option<String> {
+    tls::describe_io(error)
+}
+
+/// Without the `tls` feature no stream has TLS, so no error carries a TLS error.
+#[cfg(not(feature = "tls"))]
+pub(crate) fn describe_tls_error(_: &io::Error) -> Option<String> {
+    None
 }
 
 fn time_left(deadline: Instant) -> Result<Duration, ()> {
@@ -165,86 +189,20 @@ impl Stream {
     ) -> io::Result<()> {
         match self {
             Stream::Plain(s) => registry.register(s, token, interest),
-            Stream::Tls(s) => registry.register(&mut s.sock, token, interest),
-            #[cfg(unix)]
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.register(registry, token, interest),
+            #[cfg(all(unix, feature = "rawsocket"))]
             Stream::Unix(s) => registry.register(s, token, interest),
         }
     }
 
     /// Starts a clean TLS close (close_notify), best effort; nothing for other streams.
+    #[cfg(feature = "rawsocket")]
     pub fn close_notify(&mut self) {
+        #[cfg(feature = "tls")]
         if let Stream::Tls(s) = self {
-            s.conn.send_close_notify();
-            let _ = s.write_records();
+            s.close_notify();
         }
-    }
-}
-
-impl TlsStream {
-    /// Runs the TLS handshake on the (blocking) socket.
-    fn handshake(&mut self) -> Result<(), String> {
-        while self.conn.is_handshaking() {
-            if let Err(e) = self.conn.complete_io(&mut self.sock) {
-                return Err(match tls::rustls_error(&e) {
-                    Some(tls_error) => {
-                        format!("TLS handshake failed: {}", tls::describe(tls_error))
-                    }
-                    None if is_timeout(&e) => "timed out during the TLS handshake".into(),
-                    None if e.kind() == io::ErrorKind::UnexpectedEof => {
-                        "the router closed the connection during the TLS handshake".into()
-                    }
-                    None => format!("TLS handshake failed: {e}"),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes queued TLS records until none are left or the socket is full.
-    fn write_records(&mut self) -> io::Result<()> {
-        while self.conn.wants_write() {
-            if self.conn.write_tls(&mut self.sock)? == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Read for TlsStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            // Ok(0) after the router's close_notify; UnexpectedEof after a plain EOF.
-            match self.conn.reader().read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                done => return done,
-            }
-            // At EOF rustls remembers it, and the read above ends the loop next time.
-            self.conn.read_tls(&mut self.sock)?;
-            let processed = self.conn.process_new_packets();
-            // Alerts and post-handshake messages go out best effort; a write that
-            // cannot happen now happens at the next flush.
-            let _ = self.write_records();
-            if let Err(e) = processed {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-            }
-        }
-    }
-}
-
-impl Write for TlsStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        // Keep at most one batch of records queued: push the last one out first.
-        self.write_records()?;
-        let written = self.conn.writer().write(buf)?;
-        // Errors other than a full socket show up at the next call.
-        let _ = self.write_records();
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.conn.writer().flush()?;
-        self.write_records()
     }
 }
 
@@ -252,8 +210,9 @@ impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.read(buf),
-            #[cfg(unix)]
+            #[cfg(all(unix, feature = "rawsocket"))]
             Stream::Unix(s) => s.read(buf),
         }
     }
@@ -263,8 +222,9 @@ impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.write(buf),
-            #[cfg(unix)]
+            #[cfg(all(unix, feature = "rawsocket"))]
             Stream::Unix(s) => s.write(buf),
         }
     }
@@ -272,8 +232,9 @@ impl Write for Stream {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.flush(),
-            #[cfg(unix)]
+            #[cfg(all(unix, feature = "rawsocket"))]
             Stream::Unix(s) => s.flush(),
         }
     }

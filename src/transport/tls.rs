@@ -7,6 +7,8 @@
 //! per distinct [`TlsOptions`] (rebuilt when one of its files changes on disk, so a
 //! renewed client certificate is picked up at the next reconnect).
 
+use super::stream::is_timeout;
+use super::TlsOptions;
 use parking_lot::Mutex;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -14,73 +16,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::collections::HashMap;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
-
-/// TLS settings for `wss://` and `tcpips://` (`rss://`) connections.
-///
-/// The default verifies the router's certificate against the system's root
-/// certificates (the bundled Mozilla roots when the system has none) and sends no
-/// client certificate.
-///
-/// ```
-/// use izaber_wamp::{ClientConfig, TlsOptions};
-///
-/// let tls = TlsOptions::default()
-///     .with_ca_file("/etc/izaber/ca.pem")
-///     .with_client_cert("/etc/izaber/client.pem", "/etc/izaber/client.key");
-/// let config = ClientConfig::new("wss://router.example.com/ws", "izaber").with_tls(tls);
-/// assert!(config.tls.verify_tls);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TlsOptions {
-    /// A PEM file of CA certificates to trust in addition to the system roots, e.g.
-    /// the CA of a private router. It must hold at least one certificate.
-    pub ca_file: Option<PathBuf>,
-    /// A PEM file with the client certificate (and any intermediates after it), for
-    /// routers that require TLS client authentication. Needs `client_key`.
-    pub client_cert: Option<PathBuf>,
-    /// A PEM file with the private key of `client_cert` (PKCS#8, PKCS#1 or SEC1).
-    pub client_key: Option<PathBuf>,
-    /// Verify the router's certificate and host name (default `true`). `false`
-    /// accepts any certificate, which gives up all protection against impersonation;
-    /// a warning is logged at every connect.
-    pub verify_tls: bool,
-}
-
-impl Default for TlsOptions {
-    fn default() -> Self {
-        TlsOptions {
-            ca_file: None,
-            client_cert: None,
-            client_key: None,
-            verify_tls: true,
-        }
-    }
-}
-
-impl TlsOptions {
-    /// Trusts the CA certificates in this PEM file as well as the system roots.
-    pub fn with_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.ca_file = Some(path.into());
-        self
-    }
-
-    /// Authenticates with this client certificate and private key (both PEM files).
-    pub fn with_client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        self.client_cert = Some(cert.into());
-        self.client_key = Some(key.into());
-        self
-    }
-
-    /// Turns certificate verification on (the default) or off. Off accepts any
-    /// certificate and logs a warning at every connect: only for tests.
-    pub fn with_verify_tls(mut self, verify: bool) -> Self {
-        self.verify_tls = verify;
-        self
-    }
-}
 
 /// The crypto provider used for every TLS connection.
 fn provider() -> Arc<CryptoProvider> {
@@ -222,10 +161,7 @@ fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
 
 /// A TLS client connection to `host` with `options`. With verification off, logs a
 /// warning (at every connect, on purpose).
-pub(crate) fn client_connection(
-    host: &str,
-    options: &TlsOptions,
-) -> Result<rustls::ClientConnection, String> {
+fn client_connection(host: &str, options: &TlsOptions) -> Result<rustls::ClientConnection, String> {
     let config = client_config(options)?;
     if !options.verify_tls {
         log::warn!(
@@ -238,8 +174,114 @@ pub(crate) fn client_connection(
     rustls::ClientConnection::new(config, name).map_err(|e| format!("TLS setup failed: {e}"))
 }
 
+/// TLS over a TCP socket.
+///
+/// Unlike `rustls::StreamOwned`, reading never waits for queued writes: a read only
+/// reads, so a backed-up outgoing message cannot hide incoming data from the event
+/// loop (whose poller reports readiness only on changes).
+pub(crate) struct TlsStream {
+    conn: rustls::ClientConnection,
+    sock: mio::net::TcpStream,
+}
+
+impl TlsStream {
+    /// Connects TLS to `host` over the (blocking) socket: runs the whole handshake.
+    pub fn handshake(
+        host: &str,
+        sock: mio::net::TcpStream,
+        options: &TlsOptions,
+    ) -> Result<TlsStream, String> {
+        let conn = client_connection(host, options)?;
+        let mut stream = TlsStream { conn, sock };
+        stream.complete_handshake()?;
+        Ok(stream)
+    }
+
+    fn complete_handshake(&mut self) -> Result<(), String> {
+        while self.conn.is_handshaking() {
+            if let Err(e) = self.conn.complete_io(&mut self.sock) {
+                return Err(match rustls_error(&e) {
+                    Some(tls_error) => {
+                        format!("TLS handshake failed: {}", describe(tls_error))
+                    }
+                    None if is_timeout(&e) => "timed out during the TLS handshake".into(),
+                    None if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        "the router closed the connection during the TLS handshake".into()
+                    }
+                    None => format!("TLS handshake failed: {e}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers the socket with the poller.
+    pub fn register(
+        &mut self,
+        registry: &mio::Registry,
+        token: mio::Token,
+        interest: mio::Interest,
+    ) -> io::Result<()> {
+        registry.register(&mut self.sock, token, interest)
+    }
+
+    /// Starts a clean TLS close (close_notify), best effort.
+    #[cfg(feature = "rawsocket")]
+    pub fn close_notify(&mut self) {
+        self.conn.send_close_notify();
+        let _ = self.write_records();
+    }
+
+    /// Writes queued TLS records until none are left or the socket is full.
+    fn write_records(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            if self.conn.write_tls(&mut self.sock)? == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Read for TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            // Ok(0) after the router's close_notify; UnexpectedEof after a plain EOF.
+            match self.conn.reader().read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                done => return done,
+            }
+            // At EOF rustls remembers it, and the read above ends the loop next time.
+            self.conn.read_tls(&mut self.sock)?;
+            let processed = self.conn.process_new_packets();
+            // Alerts and post-handshake messages go out best effort; a write that
+            // cannot happen now happens at the next flush.
+            let _ = self.write_records();
+            if let Err(e) = processed {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
+        }
+    }
+}
+
+impl Write for TlsStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // Keep at most one batch of records queued: push the last one out first.
+        self.write_records()?;
+        let written = self.conn.writer().write(buf)?;
+        // Errors other than a full socket show up at the next call.
+        let _ = self.write_records();
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.conn.writer().flush()?;
+        self.write_records()
+    }
+}
+
 /// Describes a TLS failure for an error message, with a hint for the common ones.
-pub(crate) fn describe(error: &rustls::Error) -> String {
+fn describe(error: &rustls::Error) -> String {
     use rustls::{AlertDescription, CertificateError};
     let hint = match error {
         rustls::Error::InvalidCertificate(
@@ -260,7 +302,7 @@ pub(crate) fn describe(error: &rustls::Error) -> String {
 }
 
 /// The rustls error inside an I/O error from a TLS stream, if there is one.
-pub(crate) fn rustls_error(error: &std::io::Error) -> Option<&rustls::Error> {
+fn rustls_error(error: &std::io::Error) -> Option<&rustls::Error> {
     error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())

@@ -1,8 +1,7 @@
 //! WAMP over WebSocket (tungstenite): `ws://` and `wss://`.
 
 use super::connect_failure;
-use super::stream::{is_timeout, Connected, Stream};
-use super::tls;
+use super::stream::{describe_tls_error, is_timeout, Connected, Stream};
 use super::{ConnectOptions, Received, Transport, TransportError};
 use crate::error::Error;
 use crate::protocol::codec::Serializer;
@@ -109,7 +108,7 @@ fn handshake_failure(error: tungstenite::Error) -> String {
                 body.trim()
             )
         }
-        tungstenite::Error::Io(e) => match tls::describe_io(&e) {
+        tungstenite::Error::Io(e) => match describe_tls_error(&e) {
             Some(tls_error) => tls_error,
             None if is_timeout(&e) => "timed out during the TLS or WebSocket handshake".into(),
             None => e.to_string(),

@@ -31,16 +31,20 @@ pub mod scenarios;
 
 /// Defines each listed test once per serializer, in modules `json`, `msgpack` and
 /// `cbor`: `for_each_serializer!(a, b)` runs `a(Serializer::Json)` as `json::a`, ...
+/// Serializers left out of the build (Cargo features `msgpack`, `cbor`) get no tests.
 /// The test file must have `Serializer` in scope.
 #[allow(unused_macros)] // not every test file runs per-serializer tests
 macro_rules! for_each_serializer {
     ($($test:ident),* $(,)?) => {
         mod json { use super::*; $(#[test] fn $test() { super::$test(Serializer::Json) })* }
+        #[cfg(feature = "msgpack")]
         mod msgpack { use super::*; $(#[test] fn $test() { super::$test(Serializer::MsgPack) })* }
+        #[cfg(feature = "cbor")]
         mod cbor { use super::*; $(#[test] fn $test() { super::$test(Serializer::Cbor) })* }
     };
 }
 
+use izaber_wamp::Serializer;
 use std::collections::VecDeque;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -61,6 +65,16 @@ const PEER_START_TIMEOUT: Duration = Duration::from_secs(30);
 const PORT_ATTEMPTS: usize = 3;
 /// Router work directories older than this are removed on the first start.
 const STALE_WORKDIR_AGE: Duration = Duration::from_secs(12 * 3600);
+
+/// `preferred` when this build has it, else JSON (always built in): for tests whose
+/// serializer is incidental, so they also run in builds without `msgpack` or `cbor`.
+pub fn serializer_or_json(preferred: Serializer) -> Serializer {
+    if preferred.is_compiled_in() {
+        preferred
+    } else {
+        Serializer::Json
+    }
+}
 
 /// The crate's root directory (`CARGO_MANIFEST_DIR`).
 pub fn repo_root() -> PathBuf {
