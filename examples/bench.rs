@@ -41,6 +41,9 @@ const PHASES: [&str; 5] = [
     "raw_websocket_4mb",
 ];
 
+/// Calls made before measuring, as the Python peers do.
+const WARM_UP_CALLS: u64 = 50;
+
 /// Size of the binary argument of the `call_4mb` phase.
 const BIG_PAYLOAD: usize = 4 * 1024 * 1024;
 
@@ -156,6 +159,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     })?;
     std::thread::sleep(Duration::from_millis(200));
     let idle_rss_mb = resident_memory_mb();
+    sequential_calls(&client, WARM_UP_CALLS)?;
 
     let mut results = serde_json::Map::new();
     for phase in PHASES {
