@@ -759,6 +759,9 @@ impl EventLoop {
     }
 
     fn read_frames(&mut self) {
+        if let Link::Up(connection) = &mut self.link {
+            connection.transport.readable();
+        }
         loop {
             let Link::Up(connection) = &mut self.link else {
                 return;

@@ -23,6 +23,8 @@
 
 #[cfg(feature = "rawsocket")]
 mod rawsocket;
+#[cfg(feature = "websocket")]
+mod read_ahead;
 // The byte streams and TLS are only there for the transports to use.
 #[cfg(any(feature = "websocket", feature = "rawsocket"))]
 mod stream;
@@ -97,6 +99,10 @@ pub trait Transport: Send {
     /// Writes queued data. `Ok(true)` when everything is written, `Ok(false)` when the
     /// socket is full (wait for write readiness).
     fn flush(&mut self) -> Result<bool, TransportError>;
+
+    /// The poller reported the socket readable: data may have arrived since the last
+    /// [`receive`](Transport::receive) found none.
+    fn readable(&mut self) {}
 
     /// The next thing received, or `Ok(None)` when no more data is ready.
     fn receive(&mut self) -> Result<Option<Received>, TransportError>;

@@ -1,6 +1,7 @@
 //! WAMP over WebSocket (tungstenite): `ws://` and `wss://`.
 
 use super::connect_failure;
+use super::read_ahead::ReadAhead;
 use super::stream::{describe_tls_error, is_timeout, Connected, Stream};
 use super::{ConnectOptions, Received, Transport, TransportError};
 use crate::error::Error;
@@ -11,12 +12,13 @@ use tungstenite::http::{HeaderValue, Uri};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Message, WebSocket};
 
-/// How much is read from the socket at once.
-const READ_BUFFER_SIZE: usize = 16 * 1024;
+/// tungstenite's read size. It zero-fills that much before every read, so it stays
+/// small; [`ReadAhead`] reads the socket in large chunks.
+const READ_BUFFER_SIZE: usize = 8 * 1024;
 
 /// An open WebSocket carrying one WAMP message per WebSocket message.
 pub(crate) struct WebSocketTransport {
-    socket: WebSocket<Stream>,
+    socket: WebSocket<ReadAhead<Stream>>,
     serializer: Serializer,
     max_message_size: usize,
 }
@@ -54,14 +56,16 @@ impl WebSocketTransport {
 
         let tls = secure.then_some(&options.tls);
         let (stream, control) = Connected::open(url, host, port, tls, options.deadline)?;
-        // tungstenite zero-fills its free read buffer before every read; the default
-        // 128 KiB costs more than the rest of a small message's handling.
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_SIZE)
             .max_message_size(Some(options.max_message_size))
             .max_frame_size(Some(options.max_message_size));
-        let (socket, response) =
-            match tungstenite::client::client_with_config(request, stream, Some(config)) {
+        let (mut socket, response) =
+            match tungstenite::client::client_with_config(
+                request,
+                ReadAhead::new(stream),
+                Some(config),
+            ) {
                 Ok(done) => done,
                 Err(HandshakeError::Failure(e)) => return Err(fail(handshake_failure(e))),
                 Err(HandshakeError::Interrupted(_)) => {
@@ -85,6 +89,9 @@ impl WebSocketTransport {
         control
             .make_nonblocking()
             .map_err(|e| fail(e.to_string()))?;
+        if !secure {
+            socket.get_mut().trust_short_reads();
+        }
         log::debug!("connected to {url} with {}", serializer.subprotocol());
         Ok(WebSocketTransport {
             socket,
@@ -146,7 +153,11 @@ impl Transport for WebSocketTransport {
 
     fn register(&mut self, registry: &mio::Registry, token: mio::Token) -> std::io::Result<()> {
         let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
-        self.socket.get_mut().register(registry, token, interest)
+        self.socket.get_mut().get_mut().register(registry, token, interest)
+    }
+
+    fn readable(&mut self) {
+        self.socket.get_mut().readable();
     }
 
     fn send(&mut self, frame: Vec<u8>) -> Result<(), TransportError> {
