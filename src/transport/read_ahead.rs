@@ -129,7 +129,10 @@ mod tests {
             all.extend_from_slice(&piece[..n]);
         }
         assert_eq!(all, b"hello world");
-        assert_eq!(stream.inner.calls, 2, "one read for the data, one finding none");
+        assert_eq!(
+            stream.inner.calls, 2,
+            "one read for the data, one finding none"
+        );
     }
 
     #[test]

@@ -60,20 +60,19 @@ impl WebSocketTransport {
             .read_buffer_size(READ_BUFFER_SIZE)
             .max_message_size(Some(options.max_message_size))
             .max_frame_size(Some(options.max_message_size));
-        let (mut socket, response) =
-            match tungstenite::client::client_with_config(
-                request,
-                ReadAhead::new(stream),
-                Some(config),
-            ) {
-                Ok(done) => done,
-                Err(HandshakeError::Failure(e)) => return Err(fail(handshake_failure(e))),
-                Err(HandshakeError::Interrupted(_)) => {
-                    return Err(fail(
-                        "timed out during the TLS or WebSocket handshake".into(),
-                    ))
-                }
-            };
+        let (mut socket, response) = match tungstenite::client::client_with_config(
+            request,
+            ReadAhead::new(stream),
+            Some(config),
+        ) {
+            Ok(done) => done,
+            Err(HandshakeError::Failure(e)) => return Err(fail(handshake_failure(e))),
+            Err(HandshakeError::Interrupted(_)) => {
+                return Err(fail(
+                    "timed out during the TLS or WebSocket handshake".into(),
+                ))
+            }
+        };
         let chosen = response
             .headers()
             .get("Sec-WebSocket-Protocol")
@@ -153,7 +152,10 @@ impl Transport for WebSocketTransport {
 
     fn register(&mut self, registry: &mio::Registry, token: mio::Token) -> std::io::Result<()> {
         let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
-        self.socket.get_mut().get_mut().register(registry, token, interest)
+        self.socket
+            .get_mut()
+            .get_mut()
+            .register(registry, token, interest)
     }
 
     fn readable(&mut self) {
