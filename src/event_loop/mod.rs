@@ -1,12 +1,12 @@
-//! The I/O thread: one per client, owning the connection, the session and reconnects.
+//! The event loop: one per client, keeping the connection, the session and reconnects.
 //!
 //! Design: all connection state lives in one [`EventLoop`] behind a mutex. The I/O
 //! thread waits in one `mio::Poll` on the socket and a `mio::Waker`, without the lock;
 //! when something happens it takes the lock, reads, acts and writes. A user thread or
 //! handler worker with a [`Command`] queues it on a channel, takes the lock and
 //! handles the queue itself, sending the message from its own thread: a call then
-//! costs no wake-up of the I/O thread on the way out, which on a small machine is most
-//! of its CPU cost. Whoever holds the lock drains the whole queue, so commands from
+//! costs no wake-up of the I/O thread (a context switch) on the way out. Whoever holds
+//! the lock drains the whole queue, so commands from
 //! threads waiting for the lock go out together in one socket flush, in order. The I/O
 //! thread is woken (through the waker, skipped when a wake is already pending) only
 //! when it must notice something: an earlier deadline, or its end.
