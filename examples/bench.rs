@@ -231,34 +231,41 @@ fn parallel_calls(client: &Client, calls: u64, threads: u64) -> Result<u64, Erro
 /// Publishes `count` events to our own subscription and waits until all arrived (or
 /// delivery stalls, in which case the phase reports how many did).
 fn events(client: &Client, count: u64) -> Result<Json, Error> {
+    let origin = Instant::now();
     let received = Arc::new(AtomicU64::new(0));
+    // When the latest event arrived, in nanoseconds since `origin`: if some are lost,
+    // the phase ends there, not after waiting for them.
+    let last_arrival = Arc::new(AtomicU64::new(0));
     let (all_arrived, arrival) = crossbeam_channel::bounded::<()>(1);
-    let counter = Arc::clone(&received);
+    let (counter, arrived_at) = (Arc::clone(&received), Arc::clone(&last_arrival));
     let subscription =
         client.subscribe_with("bench.topic", &SubscribeOptions::new(), move |_event| {
+            let nanos = u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            arrived_at.fetch_max(nanos, Ordering::Relaxed);
             if counter.fetch_add(1, Ordering::Relaxed) + 1 == count {
                 let _ = all_arrived.send(());
             }
         })?;
     let publish = PublishOptions::new().exclude_me(false);
-    let phase = Phase::measure(|| {
-        for n in 0..count {
-            client.publish_with("bench.topic", (n,), (), &publish)?;
+    let cpu_start = process_cpu_time();
+    let publishing_began = origin.elapsed();
+    for n in 0..count {
+        client.publish_with("bench.topic", (n,), (), &publish)?;
+    }
+    let mut seen = 0;
+    while arrival.recv_timeout(EVENT_STALL).is_err() {
+        let now = received.load(Ordering::Relaxed);
+        if now == seen {
+            break;
         }
-        let mut seen = 0;
-        loop {
-            match arrival.recv_timeout(EVENT_STALL) {
-                Ok(()) => return Ok(count),
-                Err(_) => {
-                    let now = received.load(Ordering::Relaxed);
-                    if now == seen {
-                        return Ok(now);
-                    }
-                    seen = now;
-                }
-            }
-        }
-    })?;
+        seen = now;
+    }
+    let phase = Phase {
+        ops: received.load(Ordering::Relaxed),
+        wall: Duration::from_nanos(last_arrival.load(Ordering::Relaxed))
+            .saturating_sub(publishing_began),
+        cpu: process_cpu_time().saturating_sub(cpu_start),
+    };
     client.unsubscribe(&subscription)?;
     let mut report = phase.to_json();
     report["received"] = phase.ops.into();
