@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 enum State<T> {
     Empty,
     Sent(T),
-    /// The sender went away without sending.
+    /// The sender went away without sending, or the value was taken.
     Dropped,
-    Taken,
 }
 
 struct Slot<T> {
@@ -93,12 +92,10 @@ impl<T> Receiver<T> {
         let deadline = Instant::now().checked_add(timeout);
         let mut state = self.slot.state.lock();
         loop {
-            match std::mem::replace(&mut *state, State::Taken) {
+            // Taking the value leaves `Dropped`: a second receive finds nothing.
+            match std::mem::replace(&mut *state, State::Dropped) {
                 State::Sent(value) => return Ok(value),
-                State::Dropped | State::Taken => {
-                    *state = State::Dropped;
-                    return Err(RecvError::Disconnected);
-                }
+                State::Dropped => return Err(RecvError::Disconnected),
                 State::Empty => *state = State::Empty,
             }
             let timed_out = match deadline {

@@ -25,7 +25,7 @@ use payload::{to_args, to_kwargs};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::{JoinHandle, ThreadId};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Extra wait beyond a request's timeout before the handle gives up on the event loop
@@ -66,7 +66,6 @@ pub(crate) struct ClientInner {
     config: ClientConfig,
     closed: AtomicBool,
     io_thread: Mutex<Option<JoinHandle<()>>>,
-    io_thread_id: Mutex<Option<ThreadId>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -95,7 +94,6 @@ impl Client {
             config,
             closed: AtomicBool::new(false),
             io_thread: Mutex::new(None),
-            io_thread_id: Mutex::new(None),
         });
         let thread = event_loop::start(
             &inner.config,
@@ -105,7 +103,6 @@ impl Client {
             poll,
             commands,
         )?;
-        *inner.io_thread_id.lock() = Some(thread.thread().id());
         *inner.io_thread.lock() = Some(thread);
         Ok(Client { inner })
     }
@@ -413,11 +410,9 @@ impl ClientInner {
         if self.commands.send(Command::Close { done }).is_err() {
             return;
         }
-        // Loop code (on the I/O thread, or on any thread holding the loop's lock)
-        // must never wait for the loop's end.
-        if crate::wake::in_locked_section()
-            || *self.io_thread_id.lock() == Some(std::thread::current().id())
-        {
+        // Loop code (which runs only while holding the loop's lock, on the I/O thread
+        // or any other) must never wait for the loop's end.
+        if crate::wake::in_locked_section() {
             return;
         }
         // `done` is dropped when the loop stops; nothing is ever sent on it.

@@ -6,10 +6,10 @@
 //! handler worker with a [`Command`] queues it on a channel, takes the lock and
 //! handles the queue itself, sending the message from its own thread: a call then
 //! costs no wake-up of the I/O thread (a context switch) on the way out. Whoever holds
-//! the lock drains the whole queue, so commands from
-//! threads waiting for the lock go out together in one socket flush, in order. The I/O
-//! thread is woken (through the waker, skipped when a wake is already pending) only
-//! when it must notice something: an earlier deadline, or its end.
+//! the lock drains the whole queue, so commands from threads waiting for the lock go
+//! out together in one socket flush, in order. The I/O thread is woken (through the
+//! waker, skipped when a wake is already pending) only when it must notice something:
+//! an earlier deadline, or its end.
 //!
 //! Connecting (DNS, TCP, TLS and WebSocket handshakes) blocks, so each attempt runs on
 //! a short-lived connector thread that hands the finished transport back; meanwhile the
@@ -191,7 +191,7 @@ impl CommandSender {
 }
 
 /// Wakes the I/O thread out of its poll.
-pub(crate) struct LoopWaker {
+struct LoopWaker {
     waker: Waker,
     wake_pending: AtomicBool,
 }
@@ -427,7 +427,7 @@ pub(crate) fn start(
     }
 }
 
-pub(crate) struct EventLoop {
+struct EventLoop {
     /// Where transports register their sockets with the I/O thread's poller.
     poll_registry: mio::Registry,
     waker: Arc<LoopWaker>,
