@@ -13,7 +13,7 @@
 //! key (e.g. `~/.ssh/id_ed25519`). `AUTHID` (default `alice`) only fills in the
 //! snippets.
 
-use izaber_wamp::protocol::auth::Cryptosign;
+use izaber_wamp::auth::Cryptosign;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::process::ExitCode;

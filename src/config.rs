@@ -37,9 +37,9 @@
 
 use crate::client::{ClientConfig, ReconnectPolicy};
 use crate::error::{Error, Result};
-use crate::protocol::auth::Cryptosign;
-use crate::protocol::codec::Serializer;
-use crate::value::{Dict, Value};
+use crate::proto::auth::Cryptosign;
+use crate::proto::codec::Serializer;
+use crate::proto::value::{Dict, Value};
 use serde_norway::{Mapping, Value as Yaml};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -352,11 +352,9 @@ impl ConnectionSettings {
             (Some(_), Some(_)) => Err(Error::Config(
                 "set only one of wamp.connection.private_key and private_key_file".into(),
             )),
-            (Some(seed), None) => Cryptosign::from_seed_hex(seed.expose()).map_err(|e| match e {
-                Error::Config(why) => Error::Config(format!("wamp.connection.private_key: {why}")),
-                other => other,
-            }),
-            (None, Some(path)) => Cryptosign::from_key_file(expand_home(path)),
+            (Some(seed), None) => Cryptosign::from_seed_hex(seed.expose())
+                .map_err(|e| Error::Config(format!("wamp.connection.private_key: {e}"))),
+            (None, Some(path)) => Ok(Cryptosign::from_key_file(expand_home(path))?),
             (None, None) => Err(Error::Config(
                 "authmethod cryptosign needs wamp.connection.private_key or private_key_file"
                     .into(),

@@ -1,75 +1,17 @@
 //! The one public error type.
 
-use crate::protocol::codec::CodecError;
-use crate::protocol::uri::UriError;
-use crate::value::{Dict, Value, ValueError};
+use crate::proto::auth::KeyError;
+use crate::proto::codec::CodecError;
+use crate::proto::session::CloseReason;
+use crate::proto::uri::UriError;
+use crate::proto::value::ValueError;
 use std::fmt;
 use std::time::Duration;
 
+pub use crate::proto::WampError;
+
 /// Shorthand for `Result<T, izaber_wamp::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// An error reported by a WAMP peer: an error URI plus its positional and keyword
-/// payload, all kept as received.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct WampError {
-    /// The error URI, e.g. `wamp.error.no_such_procedure`.
-    pub uri: String,
-    /// Positional error arguments (often a human-readable message first).
-    pub args: Vec<Value>,
-    /// Keyword error arguments.
-    pub kwargs: Dict,
-}
-
-impl WampError {
-    /// An error with the given URI and no payload.
-    ///
-    /// ```
-    /// let err = izaber_wamp::WampError::new("com.example.error.not_found")
-    ///     .with_args(vec!["no such user".into()]);
-    /// assert_eq!(err.to_string(), "com.example.error.not_found: \"no such user\"");
-    /// ```
-    pub fn new(uri: impl Into<String>) -> Self {
-        WampError {
-            uri: uri.into(),
-            args: Vec::new(),
-            kwargs: Dict::new(),
-        }
-    }
-
-    /// Sets the positional arguments.
-    pub fn with_args(mut self, args: Vec<Value>) -> Self {
-        self.args = args;
-        self
-    }
-
-    /// Sets the keyword arguments.
-    pub fn with_kwargs(mut self, kwargs: Dict) -> Self {
-        self.kwargs = kwargs;
-        self
-    }
-
-    /// The first positional argument when it is a string: by convention the message.
-    pub fn message(&self) -> Option<&str> {
-        self.args.first().and_then(Value::as_str)
-    }
-}
-
-impl fmt::Display for WampError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.uri)?;
-        if !self.args.is_empty() {
-            let args: Vec<String> = self.args.iter().map(Value::to_string).collect();
-            write!(f, ": {}", args.join(", "))?;
-        }
-        if !self.kwargs.is_empty() {
-            write!(f, " {}", Value::Dict(self.kwargs.clone()))?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for WampError {}
 
 /// Everything that can go wrong in izaber-wamp. Each variant names its cause.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,12 +37,29 @@ pub enum Error {
     ConnectionLost(String),
     /// The client was closed (by `close()` or by dropping it) and can no longer be used.
     Closed,
+    /// An option has a value the protocol does not allow; nothing was sent.
+    InvalidOption {
+        /// The option's name on the wire, e.g. `match`.
+        option: String,
+        /// What it must be.
+        expected: String,
+        /// What it was.
+        found: String,
+    },
     /// The router refused or ended the session with ABORT.
     Abort {
         /// The ABORT reason URI, e.g. `wamp.error.not_authorized`.
         reason: String,
         /// The router's message, when it gave one.
         message: Option<String>,
+    },
+    /// This client ended the session with ABORT while joining, e.g. because the
+    /// router asked for an authentication method that was not offered.
+    ClientAbort {
+        /// The ABORT reason URI sent, e.g. `wamp.error.authentication_failed`.
+        reason: String,
+        /// Why.
+        message: String,
     },
     /// The peer broke the WAMP protocol; the connection was closed.
     ProtocolViolation(String),
@@ -144,6 +103,14 @@ impl fmt::Display for Error {
                 Some(m) => write!(f, "session aborted by the router: {reason}: {m}"),
                 None => write!(f, "session aborted by the router: {reason}"),
             },
+            Error::InvalidOption {
+                option,
+                expected,
+                found,
+            } => write!(f, "option {option} must be {expected}, not {found}"),
+            Error::ClientAbort { reason, message } => {
+                write!(f, "session aborted by the client: {reason}: {message}")
+            }
             Error::ProtocolViolation(why) => write!(f, "WAMP protocol violation: {why}"),
             Error::InvalidUri(e) => e.fmt(f),
             Error::PayloadTooLarge { size, limit } => write!(
@@ -195,6 +162,50 @@ impl From<UriError> for Error {
 impl From<ValueError> for Error {
     fn from(e: ValueError) -> Self {
         Error::Serialization(e.to_string())
+    }
+}
+
+impl From<KeyError> for Error {
+    fn from(e: KeyError) -> Self {
+        Error::Config(e.0)
+    }
+}
+
+impl From<CloseReason> for Error {
+    /// The error given to requests that were pending when the session ended.
+    fn from(reason: CloseReason) -> Self {
+        match reason {
+            CloseReason::ClientGoodbye => Error::Closed,
+            CloseReason::RouterGoodbye { .. } => Error::ConnectionLost(reason.to_string()),
+            CloseReason::Abort { reason, message } => Error::Abort { reason, message },
+            CloseReason::ClientAbort { reason, message } => Error::ClientAbort { reason, message },
+            CloseReason::ProtocolViolation(why) => Error::ProtocolViolation(why),
+            CloseReason::ConnectionLost(why) => Error::ConnectionLost(why),
+        }
+    }
+}
+
+impl From<crate::proto::Error> for Error {
+    fn from(e: crate::proto::Error) -> Self {
+        use crate::proto::Error as Proto;
+        match e {
+            Proto::Wamp(e) => Error::Wamp(e),
+            Proto::InvalidUri(e) => Error::InvalidUri(e),
+            Proto::InvalidOption {
+                option,
+                expected,
+                found,
+            } => Error::InvalidOption {
+                option,
+                expected,
+                found,
+            },
+            Proto::PayloadTooLarge { size, limit } => Error::PayloadTooLarge { size, limit },
+            Proto::Codec(e) => Error::from(e),
+            Proto::NotJoined => Error::ConnectionLost("the session has not joined yet".into()),
+            Proto::SessionEnded(reason) => Error::from(reason),
+            other => Error::ProtocolViolation(other.to_string()),
+        }
     }
 }
 

@@ -28,22 +28,29 @@
 //!
 //! ## How it is built
 //!
-//! * [`protocol`]: the WAMP protocol without I/O — messages, the JSON, MessagePack and
-//!   CBOR serializers, URI and ID rules, authentication and the session state machine.
-//! * [`transport`]: WebSocket (`ws://`, `wss://`) and RawSocket (`tcpip://`,
+//! The layers, each using only those below it (see `ARCHITECTURE.md` in the
+//! repository for the map):
+//!
+//! * [`izaber_wamp_proto`]: the WAMP protocol without I/O, its own crate — messages,
+//!   the JSON, MessagePack and CBOR serializers, [`Value`], URI and ID rules,
+//!   authentication and the session state machine.
+//! * Transports: WebSocket (`ws://`, `wss://`) and RawSocket (`tcpip://`,
 //!   `tcpips://`, `unix://`), TLS with rustls ([`TlsOptions`]); each a Cargo feature
 //!   (see below).
-//! * An event-loop thread per client owns the socket and the session; the blocking
-//!   [`Client`] handle sends it commands and waits for the reply, and handlers run on
-//!   a worker pool, so a handler may itself call procedures of the same client.
-//!
-//! * The connection comes back by itself after a router restart, a network cut or a
-//!   frozen router ([`ReconnectPolicy`], liveness pings): registrations and
-//!   subscriptions are restored under the handles you hold, then join hooks run
-//!   ([`Hooks`]).
+//! * The event loop, one per client: an I/O thread reads the socket, keeps the time
+//!   and reconnects; each request is written by the thread that makes it. Connecting
+//!   and joining (authentication included) run on a short-lived connector thread.
+//! * The blocking [`Client`] handle: requests wait on a reply slot until their
+//!   deadline; handlers and hooks run on a worker pool, so a handler may itself call
+//!   procedures of the same client.
 //! * [`config`] and [`facade`]: `izaber.yaml`, [`initialize`], the shared [`wamp()`]
 //!   connection with `uri_base` prefixing, and the Nexus helpers, as in Python's
 //!   `izaber-wamp`.
+//!
+//! The connection comes back by itself after a router restart, a network cut or a
+//! frozen router ([`ReconnectPolicy`], liveness pings): registrations and
+//! subscriptions are restored under the handles you hold, then join hooks run
+//! ([`Hooks`]).
 //!
 //! Every request has a timeout ([`ClientConfig::timeout`], or per call with
 //! [`CallOptions`]); every failure is an [`Error`] that names its cause.
@@ -74,32 +81,39 @@
 //! skipped ([`Serializer::is_compiled_in`]); only when none is left does connecting
 //! fail.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod client;
 pub mod config;
 pub mod error;
 mod event_loop;
 pub mod facade;
-mod oneshot;
-mod pool;
-pub mod protocol;
-pub mod transport;
-pub mod value;
-mod wake;
+mod sync;
+mod transport;
+
+/// The sans-I/O protocol crate, under a short name for the crate's own modules.
+use izaber_wamp_proto as proto;
+
+/// Authentication methods: the built-in ones and the trait for your own.
+pub mod auth {
+    pub use izaber_wamp_proto::auth::{
+        Anonymous, Authenticator, Cryptosign, KeyError, Ticket, WampCra,
+    };
+}
 
 pub use client::{
-    CallOptions, CallResult, Client, ClientConfig, ConnectionState, Event, EventDetails,
-    HandlerError, HandlerResult, Hooks, Invocation, InvocationDetails, InvokePolicy,
-    PublishOptions, ReconnectPolicy, RegisterOptions, Registration, Stats, SubscribeOptions,
+    CallOptions, CallResult, Client, ClientConfig, Event, EventDetails, HandlerError,
+    HandlerResult, Hooks, Invocation, InvocationDetails, InvokePolicy, PublishOptions,
+    ReconnectPolicy, RegisterOptions, Registration, SessionInfo, Stats, SubscribeOptions,
     Subscription,
 };
 pub use error::{Error, Result, WampError};
-pub use event_loop::SessionInfo;
+pub use event_loop::ConnectionState;
 pub use facade::{
     change_user, initialize, initialize_with, on_disconnect, on_join, on_leave, spawn_connection,
     wamp, Wamp,
 };
-pub use protocol::codec::Serializer;
-pub use protocol::uri::MatchPolicy;
+pub use izaber_wamp_proto::{
+    from_value, to_value, Dict, MatchPolicy, Serializer, Value, ValueError,
+};
 pub use transport::TlsOptions;
-pub use value::{from_value, to_value, Dict, Value};

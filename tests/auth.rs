@@ -10,7 +10,7 @@ mod common;
 use common::keys::{CS_OPENSSH, CS_PUBKEY, CS_SEED};
 
 use common::shared_router;
-use izaber_wamp::protocol::auth::Cryptosign;
+use izaber_wamp::auth::Cryptosign;
 use izaber_wamp::{Client, ClientConfig, Error, Serializer};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

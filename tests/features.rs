@@ -106,30 +106,11 @@ fn tcpips_urls_need_the_tls_feature() {
     assert_needs("rss://127.0.0.1:1", "tls");
 }
 
-#[cfg(not(feature = "websocket"))]
-#[test]
-fn the_transport_layer_refuses_a_transport_that_is_not_compiled_in() {
-    let options = izaber_wamp::transport::ConnectOptions {
-        url: "ws://127.0.0.1:1".into(),
-        serializers: vec![Serializer::Json],
-        max_message_size: 1024,
-        deadline: Instant::now() + Duration::from_secs(1),
-        tls: Default::default(),
-    };
-    match izaber_wamp::transport::connect(&options) {
-        Err(Error::FeatureDisabled { feature, what }) => {
-            assert_eq!((feature, what.as_str()), ("websocket", "ws://"));
-        }
-        Err(other) => panic!("expected FeatureDisabled, got {other:?}"),
-        Ok(_) => panic!("connected without the websocket feature"),
-    }
-}
-
 /// Asserts that encoding and decoding with `serializer` fail, naming `feature`.
 #[cfg(not(all(feature = "msgpack", feature = "cbor")))]
 fn assert_codec_needs(serializer: Serializer, feature: &str) {
-    use izaber_wamp::protocol::codec::CodecError;
-    use izaber_wamp::protocol::message::Message;
+    use izaber_wamp_proto::codec::CodecError;
+    use izaber_wamp_proto::message::Message;
 
     assert!(!serializer.is_compiled_in());
     let goodbye = Message::Goodbye {

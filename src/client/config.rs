@@ -2,10 +2,13 @@
 
 use super::hooks::Hooks;
 use crate::error::Error;
-use crate::protocol::auth::{Anonymous, Authenticator, Cryptosign, Ticket, WampCra};
-use crate::protocol::codec::Serializer;
+use crate::event_loop::{Backoff, Settings};
+use crate::proto::auth::{Anonymous, Authenticator, Cryptosign, Ticket, WampCra};
+use crate::proto::codec::Serializer;
+use crate::proto::session::SessionConfig;
+use crate::proto::value::Dict;
 use crate::transport::TlsOptions;
-use crate::value::Dict;
+use crate::transport::{ConnectOptions, SetupLimit};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,6 +104,10 @@ pub struct ReconnectPolicy {
     pub max_attempts: Option<u32>,
     /// Random variation of each delay, as a fraction (default: 0.2).
     pub jitter: f64,
+    /// A session the router ends sooner than this after the join counts as a failed
+    /// attempt, so its reconnect waits for the back-off (default: 10 s): a router that
+    /// drops every session at once is not hammered with reconnects.
+    pub stable_after: Duration,
 }
 
 impl Default for ReconnectPolicy {
@@ -112,6 +119,7 @@ impl Default for ReconnectPolicy {
             multiplier: 2.0,
             max_attempts: None,
             jitter: 0.2,
+            stable_after: Duration::from_secs(10),
         }
     }
 }
@@ -125,13 +133,17 @@ impl ReconnectPolicy {
         }
     }
 
-    /// The delay before attempt `attempt` (1-based), with jitter from `random` in 0..1.
-    pub(crate) fn delay(&self, attempt: u32, random: f64) -> Duration {
-        let exponent = attempt.saturating_sub(1).min(64) as i32;
-        let base = self.initial_delay.as_secs_f64() * self.multiplier.max(1.0).powi(exponent);
-        let capped = base.min(self.max_delay.as_secs_f64());
-        let jitter = self.jitter.clamp(0.0, 1.0) * (2.0 * random - 1.0);
-        Duration::from_secs_f64((capped * (1.0 + jitter)).max(0.0))
+    /// The policy in the event loop's terms.
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            enabled: self.enabled,
+            initial_delay: self.initial_delay,
+            max_delay: self.max_delay,
+            multiplier: self.multiplier,
+            max_attempts: self.max_attempts,
+            jitter: self.jitter,
+            stable_after: self.stable_after,
+        }
     }
 }
 
@@ -178,7 +190,7 @@ impl ClientConfig {
     /// before). Its public key goes into `HELLO.Details.authextra.pubkey`.
     ///
     /// ```
-    /// use izaber_wamp::protocol::auth::Cryptosign;
+    /// use izaber_wamp::auth::Cryptosign;
     /// use izaber_wamp::ClientConfig;
     ///
     /// let key = Cryptosign::from_seed_hex(
@@ -251,6 +263,38 @@ impl ClientConfig {
 }
 
 impl ClientConfig {
+    /// What the event loop needs of this configuration.
+    pub(crate) fn loop_settings(&self) -> Result<Settings, Error> {
+        let serializers = self.compiled_in_serializers()?;
+        Ok(Settings {
+            connect: ConnectOptions {
+                url: self.url.clone(),
+                serializers: serializers.clone(),
+                max_message_size: self.max_message_size,
+                // Each attempt sets its own.
+                limit: SetupLimit {
+                    deadline: std::time::Instant::now(),
+                    abandoned: Default::default(),
+                },
+                tls: self.tls.clone(),
+            },
+            connect_timeout: self.connect_timeout,
+            session: SessionConfig {
+                realm: self.realm.clone(),
+                auth: self.auth.clone(),
+                agent: self.agent.clone(),
+                serializer: serializers[0],
+                max_message_size: self.max_message_size,
+                authextra: self.authextra.clone(),
+            },
+            reconnect: self.reconnect.backoff(),
+            ping_interval: self.ping_interval,
+            pong_timeout: self.pong_timeout,
+            wait_while_reconnecting: self.wait_while_reconnecting,
+            offline_publish_buffer: self.offline_publish_buffer,
+        })
+    }
+
     /// The configured serializers this build can use, in order of preference.
     ///
     /// Serializers whose Cargo feature is off are skipped, so the default list (and a
@@ -401,15 +445,17 @@ mod tests {
             jitter: 0.0,
             ..ReconnectPolicy::default()
         };
-        let delays: Vec<u64> = (1..=7).map(|n| policy.delay(n, 0.5).as_secs()).collect();
+        let delays: Vec<u64> = (1..=7)
+            .map(|n| policy.backoff().delay(n, 0.5).as_secs())
+            .collect();
         assert_eq!(delays, vec![1, 2, 4, 8, 16, 30, 30]);
     }
 
     #[test]
     fn jitter_stays_within_its_fraction() {
         let policy = ReconnectPolicy::default();
-        let low = policy.delay(3, 0.0).as_secs_f64();
-        let high = policy.delay(3, 1.0).as_secs_f64();
+        let low = policy.backoff().delay(3, 0.0).as_secs_f64();
+        let high = policy.backoff().delay(3, 1.0).as_secs_f64();
         assert!(
             (low - 3.2).abs() < 1e-9 && (high - 4.8).abs() < 1e-9,
             "{low} {high}"

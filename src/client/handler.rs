@@ -3,7 +3,7 @@
 use super::payload::{payload_accessors, to_args, to_kwargs};
 use super::Client;
 use crate::error::{Error, WampError};
-use crate::value::{Dict, Value};
+use crate::proto::value::{Dict, Value};
 use serde::Serialize;
 use std::fmt;
 
@@ -34,7 +34,7 @@ impl CallResult {
     /// ```
     pub fn value(value: impl Serialize) -> Result<Self, Error> {
         Ok(CallResult {
-            args: vec![crate::value::to_value(&value)?],
+            args: vec![crate::proto::value::to_value(&value)?],
             ..Self::default()
         })
     }
@@ -235,13 +235,6 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
 
 /// The result type of procedure handlers.
 pub type HandlerResult = Result<CallResult, HandlerError>;
-
-/// A procedure handler.
-pub(crate) type ProcedureHandler =
-    std::sync::Arc<dyn Fn(Invocation) -> HandlerResult + Send + Sync>;
-
-/// An event handler.
-pub(crate) type EventHandler = std::sync::Arc<dyn Fn(Event) + Send + Sync>;
 
 /// A registration made by this client; pass it to [`Client::unregister`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -1,24 +1,12 @@
 //! Callbacks for session life-cycle events.
 
+use super::session_info::SessionInfo;
 use super::Client;
 use crate::error::Error;
-use crate::event_loop::SessionInfo;
+use crate::event_loop::ConnectionState;
 use parking_lot::RwLock;
 use std::fmt;
 use std::sync::Arc;
-
-/// Where the connection is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ConnectionState {
-    /// Connecting or joining for the first time.
-    Connecting,
-    /// The session is joined; requests go straight out.
-    Joined,
-    /// The connection was lost and is being re-established.
-    Reconnecting,
-    /// Closed for good (by the user, or because reconnecting is off or gave up).
-    Closed,
-}
 
 type JoinHook = Arc<dyn Fn(&Client, &SessionInfo) + Send + Sync>;
 type LeaveHook = Arc<dyn Fn(&Client, &Error) + Send + Sync>;

@@ -1,36 +1,40 @@
 //! The blocking client handle.
+//!
+//! * `requests.rs`: the request methods (`call`, `register`, `publish`, ...).
+//! * `dispatch.rs`: running handlers and hooks on the worker pool.
+//! * `config.rs`, `options.rs`: connection settings and per-request options.
+//! * `handler.rs`: what handlers receive and return.
 
 mod config;
+mod dispatch;
 pub(crate) mod handler;
 pub(crate) mod hooks;
 mod options;
 pub(crate) mod payload;
-pub(crate) mod stats;
+mod requests;
+mod session_info;
+mod stats;
 
 pub use config::{ClientConfig, ReconnectPolicy};
 pub use handler::{
     CallResult, Event, EventDetails, HandlerError, HandlerResult, Invocation, InvocationDetails,
     Registration, Subscription,
 };
-pub use hooks::{ConnectionState, Hooks};
+pub use hooks::Hooks;
 pub use options::{CallOptions, InvokePolicy, PublishOptions, RegisterOptions, SubscribeOptions};
+pub use session_info::SessionInfo;
 pub use stats::Stats;
 
 use crate::error::{Error, Result};
-use crate::event_loop::{self, Command, CommandSender, ReplySender, SessionInfo, Status};
-use crate::protocol::message::Payload;
-use crate::protocol::session::Reply;
+use crate::event_loop::{self, Command, CommandSender, ConnectionState, Status};
+use dispatch::Dispatcher;
 use parking_lot::Mutex;
-use payload::{to_args, to_kwargs};
-use serde::Serialize;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// Extra wait beyond a request's timeout before the handle gives up on the event loop
-/// itself; the loop enforces the real timeout, this only guards against a stuck loop.
-const LOOP_GRACE: Duration = Duration::from_secs(5);
 /// How long closing waits for the event loop to say GOODBYE and stop.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
@@ -57,6 +61,8 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<ClientInner>,
+    /// The prefix of this handle's URIs, if it takes them relative to one.
+    uri_base: Option<Arc<str>>,
 }
 
 /// State shared by all clones of one client. Dropping it closes the connection.
@@ -64,6 +70,9 @@ pub(crate) struct ClientInner {
     commands: CommandSender,
     status: Arc<Status>,
     config: ClientConfig,
+    dispatcher: Arc<Dispatcher>,
+    /// The last local ID given to a registration or subscription.
+    last_local_id: AtomicU64,
     closed: AtomicBool,
     io_thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -74,46 +83,84 @@ impl std::fmt::Debug for Client {
             .field("url", &self.inner.config.url)
             .field("realm", &self.inner.config.realm)
             .field("session", &self.session_id())
+            .field("uri_base", &self.uri_base)
             .finish()
     }
 }
 
 impl Client {
-    /// Connects to the router and joins the realm; fails if that does not happen
-    /// within `config.connect_timeout`.
+    /// Connects to the router and joins the realm.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Connect`] when the router cannot be reached, [`Error::Abort`] when it
+    /// refuses the session (e.g. wrong credentials), [`Error::Timeout`] when joining
+    /// takes longer than `config.connect_timeout`, [`Error::Config`] and
+    /// [`Error::FeatureDisabled`] for a configuration this build cannot use.
     pub fn connect(config: ClientConfig) -> Result<Client> {
-        let (poll, receiver, commands) =
-            event_loop::command_channel().map_err(|e| Error::Connect {
-                url: config.url.clone(),
-                detail: format!("cannot create the poller: {e}"),
-            })?;
+        let settings = config.loop_settings()?;
         let status = Arc::new(Status::default());
-        let inner = Arc::new(ClientInner {
-            commands: commands.clone(),
+        let (commands, prepared) = event_loop::prepare(&config.url)?;
+        let inner = Arc::new_cyclic(|weak| ClientInner {
+            commands,
             status: Arc::clone(&status),
+            dispatcher: Arc::new(Dispatcher::new(
+                weak.clone(),
+                config.hooks.clone(),
+                config.handler_failure_uri.clone(),
+                config.max_handler_threads,
+            )),
             config,
+            last_local_id: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             io_thread: Mutex::new(None),
         });
-        let thread = event_loop::start(
-            &inner.config,
-            Arc::downgrade(&inner),
-            status,
-            receiver,
-            poll,
-            commands,
-        )?;
-        *inner.io_thread.lock() = Some(thread);
-        Ok(Client { inner })
+        let inbox = Arc::clone(&inner.dispatcher) as Arc<dyn event_loop::Inbox>;
+        let io_thread = event_loop::start(prepared, settings, inbox, status)?;
+        *inner.io_thread.lock() = Some(io_thread);
+        Ok(Client::from_inner(inner))
     }
 
     pub(crate) fn from_inner(inner: Arc<ClientInner>) -> Client {
-        Client { inner }
+        Client {
+            inner,
+            uri_base: None,
+        }
     }
 
-    /// Where this client's commands go.
-    pub(crate) fn commands(&self) -> &CommandSender {
-        &self.inner.commands
+    /// A handle to the same connection whose URIs are relative to `uri_base`: every
+    /// URI given to it gets `uri_base + "."` in front (nothing when `uri_base` is
+    /// empty). This is how the izaber facade's [`Wamp`](crate::Wamp) prefixes URIs.
+    ///
+    /// ```no_run
+    /// # let client: izaber_wamp::Client = unimplemented!();
+    /// let relative = client.with_uri_base("com.izaber.wamp");
+    /// assert_eq!(relative.full_uri("auth.whoami"), "com.izaber.wamp.auth.whoami");
+    /// relative.call("auth.whoami", ())?; // calls com.izaber.wamp.auth.whoami
+    /// # Ok::<(), izaber_wamp::Error>(())
+    /// ```
+    pub fn with_uri_base(&self, uri_base: &str) -> Client {
+        let base = uri_base.trim_end_matches('.');
+        Client {
+            inner: Arc::clone(&self.inner),
+            uri_base: (!base.is_empty()).then(|| base.into()),
+        }
+    }
+
+    /// A handle to the same connection that takes URIs as given (no prefix).
+    pub fn absolute(&self) -> Client {
+        Client::from_inner(Arc::clone(&self.inner))
+    }
+
+    /// The prefix of this handle's URIs (empty when they are taken as given).
+    pub fn uri_base(&self) -> &str {
+        self.uri_base.as_deref().unwrap_or_default()
+    }
+
+    /// The URI this handle sends for `uri`: `uri_base + "." + uri`, or `uri` itself
+    /// when the handle has no prefix. The one place the prefix rule lives.
+    pub fn full_uri<'u>(&self, uri: &'u str) -> Cow<'u, str> {
+        prefixed(self.uri_base(), uri)
     }
 
     /// The configuration this client was made with.
@@ -133,7 +180,8 @@ impl Client {
 
     /// The joined session as the router described it, or `None` when not joined.
     pub fn session_info(&self) -> Option<SessionInfo> {
-        self.inner.status.session.lock().clone()
+        let joined = self.inner.status.session.lock().clone()?;
+        Some(SessionInfo::from_welcome(joined.session_id, joined.details))
     }
 
     /// True while the session is joined.
@@ -148,7 +196,7 @@ impl Client {
 
     /// Message and request counters since the client was created.
     pub fn stats(&self) -> Stats {
-        self.inner.status.counters.snapshot()
+        Stats::from_counters(&self.inner.status.counters)
     }
 
     /// The client's life-cycle callbacks (shared with its configuration); hooks added
@@ -157,237 +205,25 @@ impl Client {
         &self.inner.config.hooks
     }
 
-    /// Calls `procedure` with positional `args` (a tuple, array or `Vec`; `()` for none).
-    ///
-    /// ```no_run
-    /// # let client: izaber_wamp::Client = unimplemented!();
-    /// let result = client.call("com.example.add", (1, 2))?;
-    /// let sum: i64 = result.arg(0)?;
-    /// # Ok::<(), izaber_wamp::Error>(())
-    /// ```
-    pub fn call(&self, procedure: &str, args: impl Serialize) -> Result<CallResult> {
-        self.call_with(procedure, args, (), &CallOptions::default())
-    }
-
-    /// Calls `procedure` with positional and keyword arguments (`kwargs`: a struct or map).
-    pub fn call_kw(
-        &self,
-        procedure: &str,
-        args: impl Serialize,
-        kwargs: impl Serialize,
-    ) -> Result<CallResult> {
-        self.call_with(procedure, args, kwargs, &CallOptions::default())
-    }
-
-    /// Calls `procedure` with arguments and options such as a per-call timeout. When the
-    /// timeout passes the call fails with [`Error::Timeout`] and the router is asked to
-    /// cancel it; a late result is discarded.
-    pub fn call_with(
-        &self,
-        procedure: &str,
-        args: impl Serialize,
-        kwargs: impl Serialize,
-        options: &CallOptions,
-    ) -> Result<CallResult> {
-        let payload = Payload::new(to_args(&args)?, to_kwargs(&kwargs)?);
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        let operation = || format!("call {procedure}");
-        let reply = self.request(timeout, operation, |reply| Command::Call {
-            procedure: procedure.to_owned(),
-            options: options.to_dict(),
-            payload,
-            timeout,
-            reply,
-        })?;
-        match reply {
-            Reply::Result { details, payload } => Ok(CallResult {
-                args: payload.args,
-                kwargs: payload.kwargs,
-                details,
-            }),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// Registers `handler` for `procedure`. The handler runs on a worker thread and may
-    /// itself use the client (through [`Invocation::client`]).
-    pub fn register<F>(&self, procedure: &str, handler: F) -> Result<Registration>
-    where
-        F: Fn(Invocation) -> HandlerResult + Send + Sync + 'static,
-    {
-        self.register_with(procedure, &RegisterOptions::default(), handler)
-    }
-
-    /// Registers `handler` for `procedure` with options (match policy, shared
-    /// registration, force_reregister).
-    pub fn register_with<F>(
-        &self,
-        procedure: &str,
-        options: &RegisterOptions,
-        handler: F,
-    ) -> Result<Registration>
-    where
-        F: Fn(Invocation) -> HandlerResult + Send + Sync + 'static,
-    {
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        let reply = self.request(
-            timeout,
-            || format!("register {procedure}"),
-            |reply| Command::Register {
-                procedure: procedure.to_owned(),
-                options: options.to_dict(),
-                handler: Arc::new(handler),
-                timeout,
-                reply,
-            },
-        )?;
-        match reply {
-            Reply::Registered(id) => Ok(Registration {
-                id,
-                procedure: procedure.to_owned(),
-            }),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// Removes a registration.
-    pub fn unregister(&self, registration: &Registration) -> Result<()> {
-        let timeout = self.inner.config.timeout;
-        let operation = || format!("unregister {}", registration.procedure);
-        self.request(timeout, operation, |reply| Command::Unregister {
-            registration: registration.id,
-            timeout,
-            reply,
-        })
-        .map(drop)
-    }
-
-    /// Subscribes `handler` to `topic`. Events of one subscription reach its handler one
-    /// at a time, in the order they arrived, on a worker thread.
-    pub fn subscribe<F>(&self, topic: &str, handler: F) -> Result<Subscription>
-    where
-        F: Fn(Event) + Send + Sync + 'static,
-    {
-        self.subscribe_with(topic, &SubscribeOptions::default(), handler)
-    }
-
-    /// Subscribes with options (match policy, retained events).
-    pub fn subscribe_with<F>(
-        &self,
-        topic: &str,
-        options: &SubscribeOptions,
-        handler: F,
-    ) -> Result<Subscription>
-    where
-        F: Fn(Event) + Send + Sync + 'static,
-    {
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        let reply = self.request(
-            timeout,
-            || format!("subscribe {topic}"),
-            |reply| Command::Subscribe {
-                topic: topic.to_owned(),
-                options: options.to_dict(),
-                handler: Arc::new(handler),
-                timeout,
-                reply,
-            },
-        )?;
-        match reply {
-            Reply::Subscribed(id) => Ok(Subscription {
-                id,
-                topic: topic.to_owned(),
-            }),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// Removes a subscription.
-    pub fn unsubscribe(&self, subscription: &Subscription) -> Result<()> {
-        let timeout = self.inner.config.timeout;
-        let operation = || format!("unsubscribe {}", subscription.topic);
-        self.request(timeout, operation, |reply| Command::Unsubscribe {
-            subscription: subscription.id,
-            timeout,
-            reply,
-        })
-        .map(drop)
-    }
-
-    /// Publishes an event with positional `args`, without acknowledgement: returns once
-    /// the event is handed to the connection.
-    pub fn publish(&self, topic: &str, args: impl Serialize) -> Result<()> {
-        self.publish_with(topic, args, (), &PublishOptions::default())
-            .map(drop)
-    }
-
-    /// Publishes an event with positional and keyword arguments, without acknowledgement.
-    pub fn publish_kw(
-        &self,
-        topic: &str,
-        args: impl Serialize,
-        kwargs: impl Serialize,
-    ) -> Result<()> {
-        self.publish_with(topic, args, kwargs, &PublishOptions::default())
-            .map(drop)
-    }
-
-    /// Publishes an event with options. With `acknowledge`, waits for the router and
-    /// returns `Some(publication_id)`; otherwise returns `None` once the event is sent.
-    pub fn publish_with(
-        &self,
-        topic: &str,
-        args: impl Serialize,
-        kwargs: impl Serialize,
-        options: &PublishOptions,
-    ) -> Result<Option<u64>> {
-        let payload = Payload::new(to_args(&args)?, to_kwargs(&kwargs)?);
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        let reply = self.request(
-            timeout,
-            || format!("publish {topic}"),
-            |reply| Command::Publish {
-                topic: topic.to_owned(),
-                options: options.to_dict(),
-                payload,
-                timeout,
-                reply,
-            },
-        )?;
-        match reply {
-            Reply::Published(id) => Ok(options.acknowledge.then_some(id)),
-            other => Err(unexpected(other)),
-        }
-    }
-
     /// Leaves the session with GOODBYE and closes the connection. Every clone of this
     /// client is closed; later requests fail with [`Error::Closed`].
+    ///
+    /// # Errors
+    ///
+    /// None so far; the `Result` leaves room for reporting a failed goodbye.
     pub fn close(&self) -> Result<()> {
         self.inner.shutdown();
         Ok(())
     }
+}
 
-    fn request(
-        &self,
-        timeout: Duration,
-        operation: impl FnOnce() -> String,
-        build: impl FnOnce(ReplySender) -> Command,
-    ) -> Result<Reply> {
-        if self.inner.closed.load(Ordering::Acquire) {
-            return Err(Error::Closed);
-        }
-        let (reply, outcome) = crate::oneshot::channel();
-        if self.inner.commands.send(build(reply)).is_err() {
-            return Err(self.inner.ended());
-        }
-        match outcome.recv_timeout(timeout.saturating_add(LOOP_GRACE)) {
-            Ok(result) => result,
-            Err(crate::oneshot::RecvError::Timeout) => Err(Error::Timeout {
-                operation: operation(),
-                after: timeout,
-            }),
-            Err(crate::oneshot::RecvError::Disconnected) => Err(self.inner.ended()),
-        }
+/// `base + "." + uri`, or `uri` when `base` is empty: the izaber `uri_base` rule.
+pub(crate) fn prefixed<'u>(base: &str, uri: &'u str) -> Cow<'u, str> {
+    let base = base.trim_end_matches('.');
+    if base.is_empty() {
+        Cow::Borrowed(uri)
+    } else {
+        Cow::Owned(format!("{base}.{uri}"))
     }
 }
 
@@ -401,22 +237,32 @@ impl ClientInner {
             .unwrap_or_else(|| Error::ConnectionLost("the event loop stopped".into()))
     }
 
+    /// A new local ID for a registration or subscription.
+    fn next_local_id(&self) -> event_loop::LocalId {
+        self.last_local_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     /// Says GOODBYE and waits (bounded) for the event loop to stop. Idempotent.
     fn shutdown(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
         let (done, stopped) = crossbeam_channel::bounded::<()>(0);
-        if self.commands.send(Command::Close { done }).is_err() {
+        let deadline = std::time::Instant::now() + CLOSE_WAIT;
+        if self
+            .commands
+            .send(Command::Close { done }, deadline)
+            .is_err()
+        {
             return;
         }
         // Loop code (which runs only while holding the loop's lock, on the I/O thread
         // or any other) must never wait for the loop's end.
-        if crate::wake::in_locked_section() {
+        if crate::sync::lock::in_locked_section() {
             return;
         }
         // `done` is dropped when the loop stops; nothing is ever sent on it.
-        let _ = stopped.recv_timeout(CLOSE_WAIT);
+        let _ = stopped.recv_deadline(deadline);
         if let Some(thread) = self.io_thread.lock().take() {
             if thread.is_finished() {
                 let _ = thread.join();
@@ -431,6 +277,17 @@ impl Drop for ClientInner {
     }
 }
 
-fn unexpected(reply: Reply) -> Error {
-    Error::ProtocolViolation(format!("unexpected reply {reply:?}"))
+#[cfg(test)]
+mod tests {
+    use super::prefixed;
+
+    #[test]
+    fn prefixing_joins_with_one_dot_and_skips_an_empty_base() {
+        assert_eq!(
+            prefixed("com.izaber.wamp", "auth.whoami"),
+            "com.izaber.wamp.auth.whoami"
+        );
+        assert_eq!(prefixed("com.izaber.wamp.", "x"), "com.izaber.wamp.x");
+        assert_eq!(prefixed("", "auth.whoami"), "auth.whoami");
+    }
 }

@@ -1,7 +1,7 @@
 //! Per-request options.
 
-use crate::protocol::uri::MatchPolicy;
-use crate::value::{Dict, Value};
+use crate::proto::uri::MatchPolicy;
+use crate::proto::value::{Dict, Value};
 use std::time::Duration;
 
 /// Options for [`Client::call_with`](crate::Client::call_with).

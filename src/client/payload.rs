@@ -1,7 +1,7 @@
 //! Converting user values to WAMP payloads and back.
 
 use crate::error::Error;
-use crate::value::{from_value, to_value, Dict, Value};
+use crate::proto::value::{from_value, to_value, Dict, Value};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

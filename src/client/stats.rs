@@ -1,6 +1,6 @@
 //! Message and request counters.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::event_loop::Counters;
 
 /// A snapshot of a client's counters since it was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,37 +23,19 @@ pub struct Stats {
     pub reconnections: u64,
 }
 
-/// The live counters, updated by the event loop.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub messages_sent: AtomicU64,
-    pub messages_received: AtomicU64,
-    pub calls: AtomicU64,
-    pub invocations: AtomicU64,
-    pub publications: AtomicU64,
-    pub events: AtomicU64,
-    pub errors: AtomicU64,
-    pub reconnections: AtomicU64,
-}
-
-impl Counters {
-    /// Adds one to `counter`.
-    pub fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The current values.
-    pub fn snapshot(&self) -> Stats {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+impl Stats {
+    /// A snapshot of the event loop's counters.
+    pub(crate) fn from_counters(counters: &Counters) -> Self {
+        let get = Counters::get;
         Stats {
-            messages_sent: get(&self.messages_sent),
-            messages_received: get(&self.messages_received),
-            calls: get(&self.calls),
-            invocations: get(&self.invocations),
-            publications: get(&self.publications),
-            events: get(&self.events),
-            errors: get(&self.errors),
-            reconnections: get(&self.reconnections),
+            messages_sent: get(&counters.messages_sent),
+            messages_received: get(&counters.messages_received),
+            calls: get(&counters.calls),
+            invocations: get(&counters.invocations),
+            publications: get(&counters.publications),
+            events: get(&counters.events),
+            errors: get(&counters.errors),
+            reconnections: get(&counters.reconnections),
         }
     }
 }

@@ -1,191 +1,156 @@
 //! The user's registrations and subscriptions, kept across reconnects.
 //!
-//! Design: the user holds local IDs that never change; the router's IDs are mapped to
-//! them per session and forgotten when the connection drops. Everything needed to
-//! re-create an entry (URI, original options, handler) stays here, so a rejoin can
-//! restore every entry exactly as it was made.
+//! Design: the client handle picks a local ID for each registration and subscription,
+//! which never changes; the router's IDs are mapped to it per session and forgotten
+//! when the connection drops. The URI and options stay here, so a rejoin re-creates
+//! every entry exactly as it was made. Handlers are not here: they belong to the
+//! client handle, which finds them by local ID.
 
-use crate::client::handler::{Event, EventHandler, ProcedureHandler};
-use crate::pool::SerialQueue;
-use crate::value::Dict;
+use super::inbound::LocalId;
+use crate::proto::value::Dict;
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
-/// A registered procedure.
-pub(super) struct Procedure {
-    pub procedure: String,
-    pub options: Dict,
-    pub handler: ProcedureHandler,
-    router_id: Option<u64>,
+/// A registration or a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Procedure,
+    Topic,
 }
 
-/// A subscription's topic and its event queue. Events of one subscription are
-/// handled one at a time, in order, so the queue wraps the handler.
-pub(super) struct Topic {
-    pub topic: String,
-    pub queue: Arc<SerialQueue<Event>>,
-}
-
-struct TopicEntry {
-    shared: Arc<Topic>,
+struct Entry {
+    kind: Kind,
+    uri: String,
     options: Dict,
+    /// The router's ID in the current session, if it has one.
     router_id: Option<u64>,
+    /// The router confirmed it once; until then it is not restored.
+    confirmed: bool,
 }
 
 /// What to re-create after a rejoin.
-pub(super) enum Restore {
-    Procedure {
-        local_id: u64,
-        procedure: String,
-        options: Dict,
-    },
-    Topic {
-        local_id: u64,
-        topic: String,
-        options: Dict,
-    },
+pub(super) struct Restore {
+    pub local: LocalId,
+    pub kind: Kind,
+    pub uri: String,
+    pub options: Dict,
 }
 
 #[derive(Default)]
 pub(super) struct Registry {
-    procedures: HashMap<u64, Procedure>,
-    by_registration: HashMap<u64, u64>,
-    topics: HashMap<u64, TopicEntry>,
-    /// Local subscriptions per router subscription, in the order they were made: the
-    /// router returns the same ID for the same topic twice.
-    by_subscription: HashMap<u64, Vec<u64>>,
-    last_local_id: u64,
+    entries: HashMap<LocalId, Entry>,
+    by_registration: HashMap<u64, LocalId>,
+    /// Local subscriptions per router subscription, oldest first: the router returns
+    /// the same ID for the same topic twice.
+    by_subscription: HashMap<u64, Vec<LocalId>>,
 }
 
 impl Registry {
-    fn next_local_id(&mut self) -> u64 {
-        self.last_local_id += 1;
-        self.last_local_id
+    fn add(&mut self, local: LocalId, kind: Kind, uri: String, options: Dict) {
+        let entry = Entry {
+            kind,
+            uri,
+            options,
+            router_id: None,
+            confirmed: false,
+        };
+        self.entries.insert(local, entry);
     }
 
-    pub fn add_procedure(
-        &mut self,
-        procedure: String,
-        options: Dict,
-        handler: ProcedureHandler,
-        router_id: u64,
-    ) -> u64 {
-        let local_id = self.next_local_id();
-        self.procedures.insert(
-            local_id,
-            Procedure {
-                procedure,
-                options,
-                handler,
-                router_id: Some(router_id),
-            },
-        );
-        self.by_registration.insert(router_id, local_id);
-        local_id
+    /// A registration the router has not confirmed yet.
+    pub fn add_procedure(&mut self, local: LocalId, procedure: String, options: Dict) {
+        self.add(local, Kind::Procedure, procedure, options);
     }
 
-    /// The procedure the router invokes under `registration`.
-    pub fn procedure(&self, registration: u64) -> Option<&Procedure> {
-        self.by_registration
-            .get(&registration)
-            .and_then(|local| self.procedures.get(local))
+    /// A subscription the router has not confirmed yet.
+    pub fn add_topic(&mut self, local: LocalId, topic: String, options: Dict) {
+        self.add(local, Kind::Topic, topic, options);
     }
 
-    /// The URI and options to register a procedure with again.
-    pub fn procedure_spec(&self, local_id: u64) -> Option<(String, Dict)> {
-        self.procedures
-            .get(&local_id)
-            .map(|p| (p.procedure.clone(), p.options.clone()))
-    }
-
-    pub fn has_procedure(&self, local_id: u64) -> bool {
-        self.procedures.contains_key(&local_id)
-    }
-
-    /// Forgets a procedure; returns its router registration ID, if it has one now.
-    pub fn remove_procedure(&mut self, local_id: u64) -> Option<u64> {
-        let router_id = self.procedures.remove(&local_id)?.router_id?;
-        self.by_registration.remove(&router_id);
-        Some(router_id)
-    }
-
-    /// The router removed a registration by itself; the user's handle stays valid and the
-    /// procedure is re-created on the next rejoin.
-    pub fn registration_revoked(&mut self, registration: u64) -> Option<&str> {
-        let local_id = self.by_registration.remove(&registration)?;
-        let procedure = self.procedures.get_mut(&local_id)?;
-        procedure.router_id = None;
-        Some(&procedure.procedure)
-    }
-
-    pub fn add_topic(
-        &mut self,
-        topic: String,
-        options: Dict,
-        handler: EventHandler,
-        router_id: u64,
-    ) -> u64 {
-        let local_id = self.next_local_id();
-        let name = topic.clone();
-        let queue = SerialQueue::new(move |event| {
-            if catch_unwind(AssertUnwindSafe(|| handler(event))).is_err() {
-                log::error!("an event handler for {name} panicked");
+    /// The router created (or re-created) the entry under `router_id`.
+    pub fn confirmed(&mut self, local: LocalId, router_id: u64) {
+        let Some(entry) = self.entries.get_mut(&local) else {
+            return; // removed meanwhile
+        };
+        entry.router_id = Some(router_id);
+        entry.confirmed = true;
+        match entry.kind {
+            Kind::Procedure => {
+                self.by_registration.insert(router_id, local);
             }
-        });
-        let shared = Arc::new(Topic { topic, queue });
-        self.topics.insert(
-            local_id,
-            TopicEntry {
-                shared,
-                options,
-                router_id: Some(router_id),
-            },
-        );
-        self.by_subscription
-            .entry(router_id)
-            .or_default()
-            .push(local_id);
-        local_id
-    }
-
-    /// How many local subscriptions receive events of router subscription `subscription`.
-    pub fn topic_count(&self, subscription: u64) -> usize {
-        self.by_subscription.get(&subscription).map_or(0, Vec::len)
-    }
-
-    /// The local subscriptions receiving events of router subscription `subscription`.
-    pub fn topics(&self, subscription: u64) -> impl Iterator<Item = &Arc<Topic>> {
-        let locals = self
-            .by_subscription
-            .get(&subscription)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        locals
-            .iter()
-            .filter_map(|local| self.topics.get(local))
-            .map(|entry| &entry.shared)
-    }
-
-    pub fn has_topic(&self, local_id: u64) -> bool {
-        self.topics.contains_key(&local_id)
-    }
-
-    /// Forgets a subscription. Returns the router subscription to end, if no other
-    /// local subscription still uses it.
-    pub fn remove_topic(&mut self, local_id: u64) -> Option<u64> {
-        let router_id = self.topics.remove(&local_id)?.router_id?;
-        let locals = self.by_subscription.get_mut(&router_id)?;
-        locals.retain(|&l| l != local_id);
-        if locals.is_empty() {
-            self.by_subscription.remove(&router_id);
-            Some(router_id)
-        } else {
-            None
+            Kind::Topic => {
+                let locals = self.by_subscription.entry(router_id).or_default();
+                locals.push(local);
+                locals.sort_unstable();
+            }
         }
     }
 
-    /// The router removed a subscription by itself; it is re-created on the next rejoin.
+    /// The entry's first REGISTER or SUBSCRIBE failed: forget it.
+    pub fn forget_unconfirmed(&mut self, local: LocalId) {
+        if self.entries.get(&local).is_some_and(|e| !e.confirmed) {
+            self.entries.remove(&local);
+        }
+    }
+
+    /// The local registration the router invokes under `registration`.
+    pub fn registration(&self, registration: u64) -> Option<LocalId> {
+        self.by_registration.get(&registration).copied()
+    }
+
+    /// The local subscriptions receiving events of router subscription `subscription`.
+    pub fn subscribers(&self, subscription: u64) -> &[LocalId] {
+        self.by_subscription
+            .get(&subscription)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Forgets a registration. `None` when there is no such registration; otherwise
+    /// its router ID, if it has one now.
+    pub fn remove_procedure(&mut self, local: LocalId) -> Option<Option<u64>> {
+        let entry = self.remove_kind(local, Kind::Procedure)?;
+        if let Some(router_id) = entry.router_id {
+            self.by_registration.remove(&router_id);
+        }
+        Some(entry.router_id)
+    }
+
+    /// Forgets a subscription. `None` when there is no such subscription; otherwise
+    /// the router subscription to end, if it has one and no other local subscription
+    /// shares it.
+    pub fn remove_topic(&mut self, local: LocalId) -> Option<Option<u64>> {
+        let entry = self.remove_kind(local, Kind::Topic)?;
+        let Some(router_id) = entry.router_id else {
+            return Some(None);
+        };
+        let locals = self.by_subscription.entry(router_id).or_default();
+        locals.retain(|&l| l != local);
+        if locals.is_empty() {
+            self.by_subscription.remove(&router_id);
+            Some(Some(router_id))
+        } else {
+            Some(None)
+        }
+    }
+
+    fn remove_kind(&mut self, local: LocalId, kind: Kind) -> Option<Entry> {
+        match self.entries.get(&local) {
+            Some(entry) if entry.kind == kind => self.entries.remove(&local),
+            _ => None,
+        }
+    }
+
+    /// The router removed a registration by itself; the local entry stays and is
+    /// re-created on the next rejoin. Returns the procedure, if it was ours.
+    pub fn registration_revoked(&mut self, registration: u64) -> Option<&str> {
+        let local = self.by_registration.remove(&registration)?;
+        let entry = self.entries.get_mut(&local)?;
+        entry.router_id = None;
+        Some(&entry.uri)
+    }
+
+    /// The router removed a subscription by itself; it is re-created on the next
+    /// rejoin. Returns the topics of the local subscriptions it served.
     pub fn subscription_revoked(&mut self, subscription: u64) -> Vec<String> {
         let locals = self
             .by_subscription
@@ -193,9 +158,9 @@ impl Registry {
             .unwrap_or_default();
         let mut topics = Vec::new();
         for local in locals {
-            if let Some(entry) = self.topics.get_mut(&local) {
+            if let Some(entry) = self.entries.get_mut(&local) {
                 entry.router_id = None;
-                topics.push(entry.shared.topic.clone());
+                topics.push(entry.uri.clone());
             }
         }
         topics
@@ -205,48 +170,81 @@ impl Registry {
     pub fn connection_lost(&mut self) {
         self.by_registration.clear();
         self.by_subscription.clear();
-        self.procedures
-            .values_mut()
-            .for_each(|p| p.router_id = None);
-        self.topics.values_mut().for_each(|t| t.router_id = None);
+        self.entries.values_mut().for_each(|e| e.router_id = None);
     }
 
-    /// Everything to re-create after a rejoin, oldest first.
+    /// Everything to re-create after a rejoin, registrations first, each oldest first.
     pub fn to_restore(&self) -> Vec<Restore> {
-        let mut procedures: Vec<_> = self.procedures.iter().collect();
-        procedures.sort_by_key(|(local, _)| **local);
-        let mut topics: Vec<_> = self.topics.iter().collect();
-        topics.sort_by_key(|(local, _)| **local);
-        let procedures = procedures
-            .into_iter()
-            .map(|(&local_id, p)| Restore::Procedure {
-                local_id,
-                procedure: p.procedure.clone(),
-                options: p.options.clone(),
-            });
-        let topics = topics.into_iter().map(|(&local_id, t)| Restore::Topic {
-            local_id,
-            topic: t.shared.topic.clone(),
-            options: t.options.clone(),
-        });
-        procedures.chain(topics).collect()
+        let mut restores: Vec<Restore> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.confirmed)
+            .map(|(&local, e)| Restore {
+                local,
+                kind: e.kind,
+                uri: e.uri.clone(),
+                options: e.options.clone(),
+            })
+            .collect();
+        restores.sort_by_key(|r| (r.kind == Kind::Topic, r.local));
+        restores
     }
 
-    /// A procedure was re-registered under a new router ID.
-    pub fn procedure_restored(&mut self, local_id: u64, router_id: u64) {
-        if let Some(p) = self.procedures.get_mut(&local_id) {
-            p.router_id = Some(router_id);
-            self.by_registration.insert(router_id, local_id);
-        }
+    /// The entry `local`, to re-create it again after a failed try.
+    pub fn restore_of(&self, local: LocalId) -> Option<Restore> {
+        self.entries.get(&local).map(|e| Restore {
+            local,
+            kind: e.kind,
+            uri: e.uri.clone(),
+            options: e.options.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unconfirmed_entries_are_not_restored_and_can_be_forgotten() {
+        let mut registry = Registry::default();
+        registry.add_procedure(1, "com.example.a".into(), Dict::new());
+        registry.add_procedure(2, "com.example.b".into(), Dict::new());
+        registry.confirmed(1, 100);
+        assert_eq!(registry.registration(100), Some(1));
+        let restores: Vec<LocalId> = registry.to_restore().iter().map(|r| r.local).collect();
+        assert_eq!(restores, vec![1]);
+        registry.forget_unconfirmed(2);
+        registry.forget_unconfirmed(1);
+        assert_eq!(registry.remove_procedure(2), None);
+        assert_eq!(registry.remove_procedure(1), Some(Some(100)));
     }
 
-    /// A subscription was re-made under a (possibly shared) router ID.
-    pub fn topic_restored(&mut self, local_id: u64, router_id: u64) {
-        if let Some(t) = self.topics.get_mut(&local_id) {
-            t.router_id = Some(router_id);
-            let locals = self.by_subscription.entry(router_id).or_default();
-            locals.push(local_id);
-            locals.sort_unstable();
+    #[test]
+    fn a_shared_router_subscription_ends_with_its_last_local_subscription() {
+        let mut registry = Registry::default();
+        registry.add_topic(1, "com.example.t".into(), Dict::new());
+        registry.add_topic(2, "com.example.t".into(), Dict::new());
+        registry.confirmed(2, 7);
+        registry.confirmed(1, 7);
+        assert_eq!(registry.subscribers(7), &[1, 2]);
+        assert_eq!(registry.remove_topic(1), Some(None));
+        assert_eq!(registry.remove_topic(2), Some(Some(7)));
+        assert!(registry.subscribers(7).is_empty());
+    }
+
+    #[test]
+    fn restores_come_registrations_first_then_oldest_first() {
+        let mut registry = Registry::default();
+        registry.add_topic(1, "t".into(), Dict::new());
+        registry.add_procedure(2, "p".into(), Dict::new());
+        registry.add_procedure(3, "q".into(), Dict::new());
+        for (local, id) in [(1, 10), (2, 20), (3, 30)] {
+            registry.confirmed(local, id);
         }
+        registry.connection_lost();
+        assert_eq!(registry.registration(20), None);
+        let order: Vec<LocalId> = registry.to_restore().iter().map(|r| r.local).collect();
+        assert_eq!(order, vec![2, 3, 1]);
     }
 }

@@ -19,10 +19,10 @@ mod wamp;
 
 pub use wamp::Wamp;
 
+use crate::client::SessionInfo;
 use crate::client::{Client, Hooks};
 use crate::config::{load, ConnectionSettings, IzaberConfig, LoadOptions, Secret};
 use crate::error::{Error, Result};
-use crate::event_loop::SessionInfo;
 use parking_lot::Mutex;
 use std::sync::OnceLock;
 

@@ -5,7 +5,7 @@
 
 use super::Wamp;
 use crate::error::Result;
-use crate::value::{to_value, Value};
+use crate::proto::value::{to_value, Value};
 use serde::Serialize;
 
 impl Wamp {

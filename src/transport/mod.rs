@@ -16,16 +16,20 @@
 //! with the transport's feature). Every scheme is recognized in every build; one whose
 //! feature is off fails with [`Error::FeatureDisabled`] before anything is sent.
 //!
-//! A transport is set up blocking (with a deadline) by [`connect`], then switched to
-//! non-blocking mode and driven by the event loop through the small [`Transport`] trait:
-//! the loop registers it with its poller and calls `receive` / `send` / `flush` when the
-//! socket is ready.
+//! A transport is set up by [`connect`] on a connector thread, blocking but bounded by
+//! a [`SetupLimit`] (the attempt's deadline, and a flag that abandons it); the WAMP
+//! join runs over it there too. Then [`Transport::finish_setup`] switches it to
+//! non-blocking mode and the event loop drives it through the small [`Transport`]
+//! trait: it registers it with its poller and calls `receive` / `send` / `flush` when
+//! the socket is ready.
 
 #[cfg(feature = "rawsocket")]
 mod rawsocket;
 #[cfg(feature = "websocket")]
 mod read_ahead;
-// The byte streams and TLS are only there for the transports to use.
+// The sockets, byte streams and TLS are only there for the transports to use.
+#[cfg(any(feature = "websocket", feature = "rawsocket"))]
+mod socket;
 #[cfg(any(feature = "websocket", feature = "rawsocket"))]
 mod stream;
 #[cfg(all(feature = "tls", any(feature = "websocket", feature = "rawsocket")))]
@@ -35,15 +39,36 @@ mod tls_options;
 mod websocket;
 
 use crate::error::Error;
-use crate::protocol::codec::Serializer;
+use crate::proto::codec::Serializer;
 use std::fmt;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 pub use tls_options::TlsOptions;
 
+/// What bounds one connection attempt: its deadline, and a flag set when the client
+/// closes, which abandons the attempt (every blocking step checks both at least
+/// every 100 ms).
+// Without a transport feature nothing builds these; the loop still names them.
+#[cfg_attr(
+    not(any(feature = "websocket", feature = "rawsocket")),
+    allow(dead_code)
+)]
+#[derive(Debug, Clone)]
+pub(crate) struct SetupLimit {
+    pub deadline: Instant,
+    pub abandoned: Arc<AtomicBool>,
+}
+
 /// What can go wrong on an open transport.
+// Without a transport feature nothing builds these; the loop still names them.
+#[cfg_attr(
+    not(any(feature = "websocket", feature = "rawsocket")),
+    allow(dead_code)
+)]
 #[derive(Debug)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     /// The peer closed the connection (EOF or a close frame).
     Closed(String),
     /// An incoming message is larger than allowed.
@@ -74,8 +99,13 @@ impl fmt::Display for TransportError {
 }
 
 /// Something that arrived on a transport.
+// Without a transport feature nothing builds these; the loop still names them.
+#[cfg_attr(
+    not(any(feature = "websocket", feature = "rawsocket")),
+    allow(dead_code)
+)]
 #[derive(Debug)]
-pub enum Received {
+pub(crate) enum Received {
     /// One complete WAMP frame.
     Frame(Vec<u8>),
     /// The answer to a [`Transport::ping`]: no data, but proof the peer is alive.
@@ -83,7 +113,7 @@ pub enum Received {
 }
 
 /// An open, non-blocking connection carrying WAMP frames.
-pub trait Transport: Send {
+pub(crate) trait Transport: Send {
     /// The serializer both sides agreed on.
     fn serializer(&self) -> Serializer;
 
@@ -120,6 +150,11 @@ pub trait Transport: Send {
 
     /// Starts a clean close (e.g. a WebSocket close frame), best effort.
     fn close(&mut self);
+
+    /// Ends setup: from now on the transport is non-blocking, for the event loop.
+    /// Until then every operation blocks, within the attempt's [`SetupLimit`], and
+    /// [`receive`](Transport::receive) waits for a frame.
+    fn finish_setup(&mut self) -> std::io::Result<()>;
 }
 
 /// Builds the [`Error::Connect`] for `url` from a description of what failed.
@@ -131,16 +166,21 @@ pub(crate) fn connect_failure(url: &str) -> impl Fn(String) -> Error + Copy + '_
 }
 
 /// Connection settings shared by all transports.
+// Without a transport feature the transports' settings go unread.
+#[cfg_attr(
+    not(any(feature = "websocket", feature = "rawsocket")),
+    allow(dead_code)
+)]
 #[derive(Debug, Clone)]
-pub struct ConnectOptions {
+pub(crate) struct ConnectOptions {
     /// The router URL; its scheme chooses the transport (see the module docs).
     pub url: String,
     /// Serializers to offer, most preferred first.
     pub serializers: Vec<Serializer>,
     /// The largest message accepted or sent, in bytes.
     pub max_message_size: usize,
-    /// Give up on connecting at this instant.
-    pub deadline: Instant,
+    /// When to give up on connecting, and whether the attempt was abandoned.
+    pub limit: SetupLimit,
     /// TLS settings, for `wss://` and `tcpips://`.
     pub tls: TlsOptions,
 }
@@ -254,7 +294,7 @@ fn load_tls_config(_: &TlsOptions) -> Result<(), Error> {
 ///
 /// Fails with [`Error::FeatureDisabled`] when that transport (or TLS) is not compiled
 /// in.
-pub fn connect(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
+pub(crate) fn connect(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
     let kind = kind(&options.url).map_err(connect_failure(&options.url))?;
     check_compiled_in(kind, &options.url)?;
     match kind {
@@ -283,4 +323,30 @@ fn open_rawsocket(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error>
 #[cfg(not(feature = "rawsocket"))]
 fn open_rawsocket(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
     Err(feature_disabled("rawsocket", &options.url))
+}
+
+#[cfg(all(test, not(feature = "websocket")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transport_that_is_not_compiled_in_is_refused() {
+        let options = ConnectOptions {
+            url: "ws://127.0.0.1:1".into(),
+            serializers: vec![Serializer::Json],
+            max_message_size: 1024,
+            limit: SetupLimit {
+                deadline: Instant::now() + std::time::Duration::from_secs(1),
+                abandoned: Default::default(),
+            },
+            tls: Default::default(),
+        };
+        match connect(&options) {
+            Err(Error::FeatureDisabled { feature, what }) => {
+                assert_eq!((feature, what.as_str()), ("websocket", "ws://"));
+            }
+            Err(other) => panic!("expected FeatureDisabled, got {other:?}"),
+            Ok(_) => panic!("connected without the websocket feature"),
+        }
+    }
 }

@@ -32,10 +32,11 @@
 //! their timeouts. Use WebSocket where that matters.
 
 use super::connect_failure;
-use super::stream::{describe_tls_error, is_timeout, Connected, SocketControl, Stream};
+use super::socket::is_timeout;
+use super::stream::{describe_tls_error, Connected, Stream};
 use super::{ConnectOptions, Received, Transport, TransportError};
 use crate::error::Error;
-use crate::protocol::codec::Serializer;
+use crate::proto::codec::Serializer;
 use std::fmt;
 use std::io::{self, Read, Write};
 
@@ -327,7 +328,7 @@ fn host_port(authority_and_path: &str) -> Result<(String, u16), String> {
 }
 
 /// Opens the stream the URL names (TCP, TCP with TLS, or a Unix socket).
-fn open(options: &ConnectOptions) -> Result<(Stream, SocketControl), Error> {
+fn open(options: &ConnectOptions) -> Result<Stream, Error> {
     let url = options.url.as_str();
     let fail = connect_failure(url);
     let (scheme, rest) = url
@@ -340,30 +341,22 @@ fn open(options: &ConnectOptions) -> Result<(Stream, SocketControl), Error> {
     let secure = matches!(scheme.as_str(), "tcpips" | "rss");
     let (host, port) = host_port(rest).map_err(fail)?;
     let tls = secure.then_some(&options.tls);
-    Connected::open(url, &host, port, tls, options.deadline)
+    Connected::open(url, &host, port, tls, &options.limit)
 }
 
 #[cfg(unix)]
-fn open_unix(
-    url: &str,
-    path: &str,
-    options: &ConnectOptions,
-) -> Result<(Stream, SocketControl), Error> {
+fn open_unix(url: &str, path: &str, options: &ConnectOptions) -> Result<Stream, Error> {
     if path.is_empty() {
         return Err(Error::Connect {
             url: url.to_owned(),
             detail: "the URL has no socket path (expected unix:///path/to/socket)".into(),
         });
     }
-    Connected::open_unix(url, std::path::Path::new(path), options.deadline)
+    Connected::open_unix(url, std::path::Path::new(path), &options.limit)
 }
 
 #[cfg(not(unix))]
-fn open_unix(
-    url: &str,
-    _path: &str,
-    _options: &ConnectOptions,
-) -> Result<(Stream, SocketControl), Error> {
+fn open_unix(url: &str, _path: &str, _options: &ConnectOptions) -> Result<Stream, Error> {
     Err(Error::Connect {
         url: url.to_owned(),
         detail: "unix:// URLs (RawSocket over a Unix socket) need a Unix system".into(),
@@ -409,7 +402,8 @@ pub(crate) struct RawSocketTransport {
 }
 
 impl RawSocketTransport {
-    /// Connects, runs the RawSocket handshake and returns a non-blocking transport.
+    /// Connects and runs the RawSocket handshake; the transport stays in setup mode
+    /// until [`Transport::finish_setup`].
     pub fn connect(options: &ConnectOptions) -> Result<Self, Error> {
         let url = options.url.as_str();
         let fail = connect_failure(url);
@@ -417,7 +411,7 @@ impl RawSocketTransport {
             .serializers
             .first()
             .ok_or_else(|| Error::Config("no serializer configured".into()))?;
-        let (mut stream, control) = open(options)?;
+        let mut stream = open(options)?;
         let request = handshake_request(serializer, options.max_message_size);
         let max_incoming = max_length(request[1] >> 4);
         if let Err(e) = stream.write_all(&request).and_then(|()| stream.flush()) {
@@ -433,9 +427,6 @@ impl RawSocketTransport {
             .map_err(|e| fail(handshake_read_failure(&e, serializer)))?;
         let router_max =
             parse_handshake_reply(reply, serializer).map_err(|e| fail(e.to_string()))?;
-        control
-            .make_nonblocking()
-            .map_err(|e| fail(e.to_string()))?;
         log::debug!(
             "connected to {url} over RawSocket with {}; messages up to {max_incoming} bytes \
              in, {router_max} bytes out",
@@ -542,8 +533,12 @@ impl Transport for RawSocketTransport {
                     Some((FrameKind::Message, payload)) => {
                         return Ok(Some(Received::Frame(payload)))
                     }
-                    // Answered at the next flush, which follows every receive.
-                    Some((FrameKind::Ping, payload)) => self.queue(FrameKind::Pong, &payload)?,
+                    // Answered at once: during setup nothing else would flush it. A
+                    // socket too full to take it now takes it at the next flush.
+                    Some((FrameKind::Ping, payload)) => {
+                        self.queue(FrameKind::Pong, &payload)?;
+                        self.flush()?;
+                    }
                     Some((FrameKind::Pong, _)) => return Ok(Some(Received::Pong)),
                     None => {}
                 }
@@ -580,6 +575,10 @@ impl Transport for RawSocketTransport {
         // (best effort, the socket is not waited for) and let the drop close it.
         self.stream.close_notify();
         let _ = self.flush();
+    }
+
+    fn finish_setup(&mut self) -> io::Result<()> {
+        self.stream.finish_setup()
     }
 }
 

@@ -1,74 +1,54 @@
 //! The byte stream under a transport: TCP, TCP with TLS (feature `tls`), or a Unix
-//! socket (feature `rawsocket`); blocking (with timeouts at the connect deadline)
-//! during setup, non-blocking after.
+//! socket (feature `rawsocket`).
+//!
+//! A stream starts in setup mode: blocking, for the TCP connect, the TLS, WebSocket
+//! or RawSocket handshake and the WAMP join, which run on a connector thread. Every
+//! blocking operation then waits in short slices and checks the attempt's
+//! [`SetupLimit`] between them, so an attempt ends at its deadline, or soon after
+//! the client closes, however slowly the router answers. After the join,
+//! [`Stream::finish_setup`] switches the socket to non-blocking mode for the event
+//! loop.
 
+use super::socket::{connect_tcp, SetupLimit, Socket};
 #[cfg(feature = "tls")]
 use super::tls::{self, TlsStream};
 use super::{connect_failure, TlsOptions};
 use crate::error::Error;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant};
 
 /// The byte stream under a transport.
 pub(crate) enum Stream {
-    Plain(mio::net::TcpStream),
+    Plain(Socket),
     #[cfg(feature = "tls")]
     Tls(Box<TlsStream>),
-    #[cfg(all(unix, feature = "rawsocket"))]
-    Unix(mio::net::UnixStream),
-}
-
-/// A second handle to a connected socket, kept to switch it from blocking to
-/// non-blocking mode after the handshakes (mio's stream cannot do that itself).
-pub(crate) enum SocketControl {
-    Tcp(TcpStream),
-    #[cfg(all(unix, feature = "rawsocket"))]
-    Unix(std::os::unix::net::UnixStream),
-}
-
-impl SocketControl {
-    /// Switches the socket to non-blocking mode for the event loop.
-    pub fn make_nonblocking(self) -> io::Result<()> {
-        match self {
-            SocketControl::Tcp(s) => {
-                s.set_read_timeout(None)?;
-                s.set_write_timeout(None)?;
-                s.set_nonblocking(true)
-            }
-            #[cfg(all(unix, feature = "rawsocket"))]
-            SocketControl::Unix(s) => {
-                s.set_read_timeout(None)?;
-                s.set_write_timeout(None)?;
-                s.set_nonblocking(true)
-            }
-        }
-    }
 }
 
 /// Connects streams.
 pub(crate) struct Connected;
 
 impl Connected {
-    /// Connects to `host:port` before `deadline`, with TLS when `tls` is given (the
-    /// TLS handshake included). The socket is blocking, with read/write timeouts at
-    /// the deadline, until [`SocketControl::make_nonblocking`].
+    /// Connects to `host:port` within `limit`, with TLS when `tls` is given (the TLS
+    /// handshake included). The stream stays in setup mode until
+    /// [`Stream::finish_setup`].
     pub fn open(
         url: &str,
         host: &str,
         port: u16,
         tls: Option<&TlsOptions>,
-        deadline: Instant,
-    ) -> Result<(Stream, SocketControl), Error> {
+        limit: &SetupLimit,
+    ) -> Result<Stream, Error> {
         let fail = connect_failure(url);
         let addrs = (host, port)
             .to_socket_addrs()
             .map_err(|e| fail(format!("cannot resolve {host}: {e}")))?;
         let mut last_error = format!("{host} resolved to no address");
         for addr in addrs {
-            let remaining = time_left(deadline).map_err(|_| fail("timed out".into()))?;
-            match TcpStream::connect_timeout(&addr, remaining) {
-                Ok(tcp) => return Self::wrap(url, host, tcp, tls, deadline),
+            match connect_tcp(addr, limit) {
+                Ok(tcp) => return Self::wrap(url, host, tcp, tls, limit),
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    return Err(fail(format!("{addr}: timed out")))
+                }
                 Err(e) => last_error = format!("{addr}: {e}"),
             }
         }
@@ -80,60 +60,38 @@ impl Connected {
         host: &str,
         tcp: TcpStream,
         tls: Option<&TlsOptions>,
-        deadline: Instant,
-    ) -> Result<(Stream, SocketControl), Error> {
+        limit: &SetupLimit,
+    ) -> Result<Stream, Error> {
         let fail = connect_failure(url);
         // Small WAMP messages must not wait for Nagle's algorithm.
         tcp.set_nodelay(true).map_err(|e| fail(e.to_string()))?;
-        let remaining = time_left(deadline).map_err(|_| fail("timed out".into()))?;
-        tcp.set_read_timeout(Some(remaining))
-            .map_err(|e| fail(e.to_string()))?;
-        tcp.set_write_timeout(Some(remaining))
-            .map_err(|e| fail(e.to_string()))?;
-        let control = tcp.try_clone().map_err(|e| fail(e.to_string()))?;
-        let socket = mio::net::TcpStream::from_std(tcp);
-        let stream = match tls {
-            Some(options) => start_tls(url, host, socket, options)?,
-            None => Stream::Plain(socket),
-        };
-        Ok((stream, SocketControl::Tcp(control)))
+        let socket = Socket::tcp(tcp, limit).map_err(|e| fail(e.to_string()))?;
+        match tls {
+            Some(options) => start_tls(url, host, socket, options),
+            None => Ok(Stream::Plain(socket)),
+        }
     }
 
-    /// Connects to the Unix socket at `path`. The socket is blocking, with read/write
-    /// timeouts at the deadline, until [`SocketControl::make_nonblocking`]. (Connecting
-    /// to a local socket does not wait for a peer, so the connect itself has no timeout.)
+    /// Connects to the Unix socket at `path`; the stream stays in setup mode until
+    /// [`Stream::finish_setup`]. (Connecting to a local socket does not wait for a
+    /// peer, so the connect itself needs no limit.)
     #[cfg(all(unix, feature = "rawsocket"))]
     pub fn open_unix(
         url: &str,
         path: &std::path::Path,
-        deadline: Instant,
-    ) -> Result<(Stream, SocketControl), Error> {
+        limit: &SetupLimit,
+    ) -> Result<Stream, Error> {
         let fail = connect_failure(url);
         let socket = std::os::unix::net::UnixStream::connect(path)
             .map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        let remaining = time_left(deadline).map_err(|_| fail("timed out".into()))?;
-        socket
-            .set_read_timeout(Some(remaining))
-            .map_err(|e| fail(e.to_string()))?;
-        socket
-            .set_write_timeout(Some(remaining))
-            .map_err(|e| fail(e.to_string()))?;
-        let control = socket.try_clone().map_err(|e| fail(e.to_string()))?;
-        Ok((
-            Stream::Unix(mio::net::UnixStream::from_std(socket)),
-            SocketControl::Unix(control),
-        ))
+        let socket = Socket::unix(socket, limit).map_err(|e| fail(e.to_string()))?;
+        Ok(Stream::Plain(socket))
     }
 }
 
 /// Runs the TLS handshake over `socket` (still blocking, with the deadline's timeouts).
 #[cfg(feature = "tls")]
-fn start_tls(
-    url: &str,
-    host: &str,
-    socket: mio::net::TcpStream,
-    options: &TlsOptions,
-) -> Result<Stream, Error> {
+fn start_tls(url: &str, host: &str, socket: Socket, options: &TlsOptions) -> Result<Stream, Error> {
     let fail = connect_failure(url);
     let stream = TlsStream::handshake(host, socket, options).map_err(fail)?;
     Ok(Stream::Tls(Box::new(stream)))
@@ -144,7 +102,7 @@ fn start_tls(
 fn start_tls(
     url: &str,
     _host: &str,
-    _socket: mio::net::TcpStream,
+    _socket: Socket,
     _options: &TlsOptions,
 ) -> Result<Stream, Error> {
     Err(super::feature_disabled("tls", url))
@@ -162,23 +120,6 @@ pub(crate) fn describe_tls_error(_: &io::Error) -> Option<String> {
     None
 }
 
-fn time_left(deadline: Instant) -> Result<Duration, ()> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        Err(())
-    } else {
-        Ok(left)
-    }
-}
-
-/// True for the errors a blocking socket reports when its timeout passed.
-pub(crate) fn is_timeout(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
 impl Stream {
     /// Registers the socket with the poller.
     pub fn register(
@@ -188,11 +129,18 @@ impl Stream {
         interest: mio::Interest,
     ) -> io::Result<()> {
         match self {
-            Stream::Plain(s) => registry.register(s, token, interest),
+            Stream::Plain(s) => s.register(registry, token, interest),
             #[cfg(feature = "tls")]
-            Stream::Tls(s) => s.register(registry, token, interest),
-            #[cfg(all(unix, feature = "rawsocket"))]
-            Stream::Unix(s) => registry.register(s, token, interest),
+            Stream::Tls(s) => s.socket_mut().register(registry, token, interest),
+        }
+    }
+
+    /// Ends setup: the socket becomes non-blocking, for the event loop.
+    pub fn finish_setup(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.finish_setup(),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.socket_mut().finish_setup(),
         }
     }
 
@@ -212,8 +160,6 @@ impl Read for Stream {
             Stream::Plain(s) => s.read(buf),
             #[cfg(feature = "tls")]
             Stream::Tls(s) => s.read(buf),
-            #[cfg(all(unix, feature = "rawsocket"))]
-            Stream::Unix(s) => s.read(buf),
         }
     }
 }
@@ -224,8 +170,6 @@ impl Write for Stream {
             Stream::Plain(s) => s.write(buf),
             #[cfg(feature = "tls")]
             Stream::Tls(s) => s.write(buf),
-            #[cfg(all(unix, feature = "rawsocket"))]
-            Stream::Unix(s) => s.write(buf),
         }
     }
 
@@ -234,8 +178,6 @@ impl Write for Stream {
             Stream::Plain(s) => s.flush(),
             #[cfg(feature = "tls")]
             Stream::Tls(s) => s.flush(),
-            #[cfg(all(unix, feature = "rawsocket"))]
-            Stream::Unix(s) => s.flush(),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! per distinct [`TlsOptions`] (rebuilt when one of its files changes on disk, so a
 //! renewed client certificate is picked up at the next reconnect).
 
-use super::stream::is_timeout;
+use super::socket::{is_timeout, Socket};
 use super::TlsOptions;
 use parking_lot::Mutex;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -181,16 +181,13 @@ fn client_connection(host: &str, options: &TlsOptions) -> Result<rustls::ClientC
 /// loop (whose poller reports readiness only on changes).
 pub(crate) struct TlsStream {
     conn: rustls::ClientConnection,
-    sock: mio::net::TcpStream,
+    sock: Socket,
 }
 
 impl TlsStream {
-    /// Connects TLS to `host` over the (blocking) socket: runs the whole handshake.
-    pub fn handshake(
-        host: &str,
-        sock: mio::net::TcpStream,
-        options: &TlsOptions,
-    ) -> Result<TlsStream, String> {
+    /// Connects TLS to `host` over the socket (still in setup mode): runs the whole
+    /// handshake.
+    pub fn handshake(host: &str, sock: Socket, options: &TlsOptions) -> Result<TlsStream, String> {
         let conn = client_connection(host, options)?;
         let mut stream = TlsStream { conn, sock };
         stream.complete_handshake()?;
@@ -215,14 +212,9 @@ impl TlsStream {
         Ok(())
     }
 
-    /// Registers the socket with the poller.
-    pub fn register(
-        &mut self,
-        registry: &mio::Registry,
-        token: mio::Token,
-        interest: mio::Interest,
-    ) -> io::Result<()> {
-        registry.register(&mut self.sock, token, interest)
+    /// The socket under the TLS layer.
+    pub fn socket_mut(&mut self) -> &mut Socket {
+        &mut self.sock
     }
 
     /// Starts a clean TLS close (close_notify), best effort.

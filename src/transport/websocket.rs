@@ -2,10 +2,11 @@
 
 use super::connect_failure;
 use super::read_ahead::ReadAhead;
-use super::stream::{describe_tls_error, is_timeout, Connected, Stream};
+use super::socket::is_timeout;
+use super::stream::{describe_tls_error, Connected, Stream};
 use super::{ConnectOptions, Received, Transport, TransportError};
 use crate::error::Error;
-use crate::protocol::codec::Serializer;
+use crate::proto::codec::Serializer;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::HandshakeError;
 use tungstenite::http::{HeaderValue, Uri};
@@ -21,10 +22,13 @@ pub(crate) struct WebSocketTransport {
     socket: WebSocket<ReadAhead<Stream>>,
     serializer: Serializer,
     max_message_size: usize,
+    /// Plain TCP: a short read means the socket is empty (not so under TLS).
+    plain: bool,
 }
 
 impl WebSocketTransport {
-    /// Connects, negotiates a `wamp.2.*` subprotocol and returns a non-blocking transport.
+    /// Connects and negotiates a `wamp.2.*` subprotocol; the transport stays in setup
+    /// mode until [`Transport::finish_setup`].
     pub fn connect(options: &ConnectOptions) -> Result<Self, Error> {
         let url = options.url.as_str();
         let fail = connect_failure(url);
@@ -55,12 +59,12 @@ impl WebSocketTransport {
             .insert("Sec-WebSocket-Protocol", protocols);
 
         let tls = secure.then_some(&options.tls);
-        let (stream, control) = Connected::open(url, host, port, tls, options.deadline)?;
+        let stream = Connected::open(url, host, port, tls, &options.limit)?;
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_SIZE)
             .max_message_size(Some(options.max_message_size))
             .max_frame_size(Some(options.max_message_size));
-        let (mut socket, response) = match tungstenite::client::client_with_config(
+        let (socket, response) = match tungstenite::client::client_with_config(
             request,
             ReadAhead::new(stream),
             Some(config),
@@ -85,17 +89,12 @@ impl WebSocketTransport {
                     "the router chose subprotocol {chosen:?}, not one of {offered:?}"
                 ))
             })?;
-        control
-            .make_nonblocking()
-            .map_err(|e| fail(e.to_string()))?;
-        if !secure {
-            socket.get_mut().trust_short_reads();
-        }
         log::debug!("connected to {url} with {}", serializer.subprotocol());
         Ok(WebSocketTransport {
             socket,
             serializer,
             max_message_size: options.max_message_size,
+            plain: !secure,
         })
     }
 }
@@ -241,6 +240,14 @@ impl Transport for WebSocketTransport {
         // Best effort: the socket is dropped right after.
         let _ = self.socket.close(None);
         let _ = self.socket.flush();
+    }
+
+    fn finish_setup(&mut self) -> std::io::Result<()> {
+        self.socket.get_mut().get_mut().finish_setup()?;
+        if self.plain {
+            self.socket.get_mut().trust_short_reads();
+        }
+        Ok(())
     }
 }
 

@@ -14,9 +14,9 @@
 //! MessagePack and CBOR are Cargo features: in builds without them, their vectors and
 //! tests are skipped.
 
-use izaber_wamp::protocol::codec::{CodecError, Serializer};
-use izaber_wamp::protocol::message::{code, Message, MessageError, Payload};
-use izaber_wamp::{Dict, Value};
+use izaber_wamp_proto::codec::{CodecError, Serializer};
+use izaber_wamp_proto::message::{code, Message, MessageError, Payload};
+use izaber_wamp_proto::{Dict, Value};
 
 // ---------------------------------------------------------------------------
 // Helpers

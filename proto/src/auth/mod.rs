@@ -18,6 +18,18 @@ pub use cryptosign::Cryptosign;
 use crate::value::{Dict, Value};
 use std::fmt;
 
+/// Why a key could not be loaded: names the file and the problem, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError(pub String);
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for KeyError {}
+
 /// One authentication method.
 ///
 /// Implementations must keep secrets out of their `Debug` output.

@@ -27,7 +27,7 @@ const MAX_KEYLEN: u32 = 1024;
 /// CHALLENGE. `Debug` shows the authid and `<redacted>` for the secret.
 ///
 /// ```
-/// use izaber_wamp::protocol::auth::WampCra;
+/// use izaber_wamp_proto::auth::WampCra;
 ///
 /// let cra = WampCra::new("peter", "secret1");
 /// assert_eq!(format!("{cra:?}"), r#"WampCra { authid: "peter", secret: "<redacted>" }"#);

@@ -60,7 +60,7 @@ impl WorkerPool {
             .is_ok();
         self.shared.jobs.lock().push_back(Box::new(job));
         if claimed_idle {
-            crate::wake::wake(&self.shared);
+            crate::sync::lock::wake(&self.shared);
         } else {
             self.spawn_worker();
         }
@@ -93,7 +93,7 @@ impl WorkerPool {
     }
 }
 
-impl crate::wake::Wake for Shared {
+impl crate::sync::lock::Wake for Shared {
     fn wake(&self) {
         self.job_queued.notify_one();
     }

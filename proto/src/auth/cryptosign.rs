@@ -6,8 +6,7 @@
 //! characters. Channel binding (`tls-unique`) is not supported: this client never
 //! asks for it and refuses a challenge that uses it.
 
-use super::{hex_decode, hex_encode, openssh, Authenticator};
-use crate::error::Error;
+use super::{hex_decode, hex_encode, openssh, Authenticator, KeyError};
 use crate::value::{Dict, Value};
 use ed25519_dalek::{Signer, SigningKey};
 use std::fmt;
@@ -27,7 +26,7 @@ const SEED_LEN: usize = 32;
 /// `Debug` shows the authid and the public key, and `<redacted>` for the private key.
 ///
 /// ```
-/// use izaber_wamp::protocol::auth::Cryptosign;
+/// use izaber_wamp_proto::auth::Cryptosign;
 ///
 /// let key = Cryptosign::from_seed_hex(
 ///     "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510",
@@ -38,7 +37,7 @@ const SEED_LEN: usize = 32;
 ///     "1adfc8bfe1d35616e64dffbd900096f23b066f914c8c2ffbb66f6075b96e116d"
 /// );
 /// assert!(format!("{key:?}").contains("<redacted>"));
-/// # Ok::<(), izaber_wamp::Error>(())
+/// # Ok::<(), izaber_wamp_proto::auth::KeyError>(())
 /// ```
 #[derive(Clone)]
 pub struct Cryptosign {
@@ -58,10 +57,10 @@ impl Cryptosign {
     /// A key from its seed as 64 hex characters (surrounding whitespace is ignored).
     ///
     /// The error says what is wrong with the text but never shows it.
-    pub fn from_seed_hex(seed: &str) -> Result<Self, Error> {
+    pub fn from_seed_hex(seed: &str) -> Result<Self, KeyError> {
         parse_seed_hex(seed)
             .map(Self::from_seed)
-            .map_err(|why| Error::Config(format!("cryptosign private key {why}")))
+            .map_err(|why| KeyError(format!("cryptosign private key {why}")))
     }
 
     /// A key from a file holding either the seed as 64 hex characters, or an
@@ -70,26 +69,23 @@ impl Cryptosign {
     ///
     /// Errors name the file and the problem (unreadable, encrypted, not ed25519, not
     /// a key), never the file's contents.
-    pub fn from_key_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+    pub fn from_key_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
         let path = path.as_ref();
         let data = std::fs::read(path).map_err(|e| {
-            Error::Config(format!(
+            KeyError(format!(
                 "cannot read cryptosign key file {}: {e}",
                 path.display()
             ))
         })?;
-        Self::from_key_data(&data).map_err(|e| match e {
-            Error::Config(why) => {
-                Error::Config(format!("cryptosign key file {}: {why}", path.display()))
-            }
-            other => other,
+        Self::from_key_data(&data).map_err(|KeyError(why)| {
+            KeyError(format!("cryptosign key file {}: {why}", path.display()))
         })
     }
 
     /// Like [`Cryptosign::from_key_file`], from the file's contents.
-    pub fn from_key_data(data: &[u8]) -> Result<Self, Error> {
+    pub fn from_key_data(data: &[u8]) -> Result<Self, KeyError> {
         let text = std::str::from_utf8(data).map_err(|_| {
-            Error::Config(
+            KeyError(
                 "not a text file: expected an OpenSSH ed25519 private key or a hex seed".into(),
             )
         })?;
@@ -104,7 +100,7 @@ impl Cryptosign {
         } else {
             parse_seed_hex(text).map_err(|why| format!("hex seed {why}"))
         };
-        seed.map(Self::from_seed).map_err(Error::Config)
+        seed.map(Self::from_seed).map_err(KeyError)
     }
 
     /// A new random key, from the operating system's random number generator.
@@ -308,14 +304,14 @@ mod tests {
         let err = |text: &str| Cryptosign::from_seed_hex(text).unwrap_err().to_string();
         assert_eq!(
             err("abcd"),
-            "configuration error: cryptosign private key must be 64 hex characters \
+            "cryptosign private key must be 64 hex characters \
              (a 32-byte Ed25519 seed), found 4 characters"
         );
         let bad = format!("{}zz", &VECTORS[0].0[..62]);
         let message = err(&bad);
         assert_eq!(
             message,
-            "configuration error: cryptosign private key has a character that is not a hex \
+            "cryptosign private key has a character that is not a hex \
              digit at position 63"
         );
         assert!(!message.contains(&VECTORS[0].0[..16]));
@@ -346,12 +342,12 @@ EBrfyL/h01YW5k3/vZAAlvI7Bm+RTIwv+7ZvYHW5bhFtAAAAAAECAwQF
         let err = |data: &[u8]| Cryptosign::from_key_data(data).unwrap_err().to_string();
         assert_eq!(
             err(b"\xff\xfe\x00"),
-            "configuration error: not a text file: expected an OpenSSH ed25519 private key or \
+            "not a text file: expected an OpenSSH ed25519 private key or \
              a hex seed"
         );
         assert_eq!(
             err(b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"),
-            "configuration error: a PEM \"PRIVATE KEY\" key is not supported: expected an \
+            "a PEM \"PRIVATE KEY\" key is not supported: expected an \
              OpenSSH ed25519 private key (-----BEGIN OPENSSH PRIVATE KEY-----) or a hex seed"
         );
         // Nothing after the label is shown, even on one line.
@@ -360,7 +356,7 @@ EBrfyL/h01YW5k3/vZAAlvI7Bm+RTIwv+7ZvYHW5bhFtAAAAAAECAwQF
         assert!(!message.contains("MHcCAQ"), "{message}");
         assert_eq!(
             err(b"secret-words"),
-            "configuration error: hex seed must be 64 hex characters (a 32-byte Ed25519 seed), \
+            "hex seed must be 64 hex characters (a 32-byte Ed25519 seed), \
              found 12 characters"
         );
     }
@@ -380,7 +376,7 @@ EBrfyL/h01YW5k3/vZAAlvI7Bm+RTIwv+7ZvYHW5bhFtAAAAAAECAwQF
         let message = Cryptosign::from_key_file(&bad).unwrap_err().to_string();
         assert!(
             message.starts_with(&format!(
-                "configuration error: cryptosign key file {}: hex seed must be",
+                "cryptosign key file {}: hex seed must be",
                 bad.display()
             )),
             "{message}"
@@ -390,7 +386,7 @@ EBrfyL/h01YW5k3/vZAAlvI7Bm+RTIwv+7ZvYHW5bhFtAAAAAAECAwQF
         let message = Cryptosign::from_key_file(&missing).unwrap_err().to_string();
         assert!(
             message.starts_with(&format!(
-                "configuration error: cannot read cryptosign key file {}: ",
+                "cannot read cryptosign key file {}: ",
                 missing.display()
             )),
             "{message}"

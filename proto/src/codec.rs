@@ -120,7 +120,7 @@ impl Serializer {
     /// Whether this build of izaber-wamp can encode and decode with this serializer.
     ///
     /// ```
-    /// use izaber_wamp::Serializer;
+    /// use izaber_wamp_proto::Serializer;
     ///
     /// assert!(Serializer::Json.is_compiled_in());
     /// assert_eq!(Serializer::Cbor.is_compiled_in(), cfg!(feature = "cbor"));

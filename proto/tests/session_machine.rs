@@ -2,13 +2,12 @@
 //! tag) with messages and frames, without sockets: every frame the session wants to send
 //! is read back with the JSON serializer and every output is checked.
 
-use izaber_wamp::protocol::auth::{Authenticator, Cryptosign, Ticket, WampCra};
-use izaber_wamp::protocol::codec::Serializer;
-use izaber_wamp::protocol::message::{code, Message, Payload};
-use izaber_wamp::protocol::session::{CloseReason, Output, Reply, Session, SessionConfig, State};
-use izaber_wamp::{Dict, Error, Value, WampError};
+use izaber_wamp_proto::auth::{Authenticator, Cryptosign, Ticket, WampCra};
+use izaber_wamp_proto::codec::Serializer;
+use izaber_wamp_proto::message::{code, Message, Payload};
+use izaber_wamp_proto::session::{CloseReason, Output, Reply, Session, SessionConfig, State};
+use izaber_wamp_proto::{CodecError, Dict, Error, Value, WampError};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -16,7 +15,6 @@ use std::time::{Duration, Instant};
 
 const AGENT: &str = "izaber-wamp-test/0.1";
 const SESSION_ID: u64 = 4_711_000_123;
-const TIMEOUT: Duration = Duration::from_secs(5);
 
 fn config(auth: Vec<Arc<dyn Authenticator>>, max_message_size: usize) -> SessionConfig {
     SessionConfig {
@@ -138,15 +136,14 @@ fn joined() -> Session<u32> {
     joined_with(&["call_canceling"], 1 << 20)
 }
 
-fn call(session: &mut Session<u32>, procedure: &str, ctx: u32, now: Instant) {
+/// Calls `procedure` with one argument; returns what `Session::call` returns.
+fn call(session: &mut Session<u32>, procedure: &str, ctx: u32) -> Option<u64> {
     session.call(
         procedure.into(),
         Dict::new(),
         args(vec![Value::Int(1)]),
-        Some(TIMEOUT),
         ctx,
-        now,
-    );
+    )
 }
 
 fn request_id(message: &Message) -> u64 {
@@ -357,8 +354,8 @@ fn a_cryptosign_challenge_with_channel_binding_aborts_the_join() {
     };
     assert_eq!(reason, "wamp.error.authentication_failed");
     match &outputs(&mut session)[..] {
-        [Output::Closed(CloseReason::Abort { message, .. })] => {
-            let message = message.as_deref().unwrap_or_default();
+        [Output::Closed(CloseReason::ClientAbort { reason, message })] => {
+            assert_eq!(reason, "wamp.error.authentication_failed");
             assert!(
                 message.contains("channel binding \"tls-unique\""),
                 "{message}"
@@ -444,12 +441,9 @@ fn challenge_for_a_method_not_offered_aborts_the_join() {
     assert!(text.contains("wampcra"), "{text}");
     let outs = outputs(&mut session);
     match &outs[..] {
-        [Output::Closed(CloseReason::Abort { reason, message })] => {
+        [Output::Closed(CloseReason::ClientAbort { reason, message })] => {
             assert_eq!(reason, "wamp.error.authentication_failed");
-            assert!(
-                message.as_deref().unwrap().contains("\"wampcra\""),
-                "{message:?}"
-            );
+            assert!(message.contains("\"wampcra\""), "{message:?}");
         }
         other => panic!("{other:?}"),
     }
@@ -468,10 +462,16 @@ fn challenge_to_an_anonymous_session_aborts_the_join() {
         &sent(&mut session)[..],
         [Message::Abort { reason, .. }] if reason == "wamp.error.authentication_failed"
     ));
-    assert!(matches!(
-        &outputs(&mut session)[..],
-        [Output::Closed(CloseReason::Abort { .. })]
-    ));
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(
+            &outs[..],
+            [Output::Closed(CloseReason::ClientAbort { reason, .. })]
+                if reason == "wamp.error.authentication_failed"
+        ),
+        "{outs:?}"
+    );
+    assert_eq!(session.state(), State::Closed);
 }
 
 #[test]
@@ -541,18 +541,17 @@ fn welcome_can_be_fed_as_an_encoded_frame() {
 fn requests_before_welcome_fail_at_once_and_send_nothing() {
     let mut session = new_session(vec![]);
     sent(&mut session);
-    let now = Instant::now();
-    call(&mut session, "com.example.add", 1, now);
-    session.subscribe("com.example.t".into(), Dict::new(), None, 2, now);
-    let done = completions(&mut session);
-    assert_eq!(done.len(), 2, "{done:?}");
-    for (_, result) in done {
-        assert!(
-            matches!(&result, Err(Error::ConnectionLost(why)) if why.contains("not joined")),
-            "{result:?}"
-        );
-    }
+    assert_eq!(call(&mut session, "com.example.add", 1), None);
+    assert_eq!(
+        session.subscribe("com.example.t".into(), Dict::new(), 2),
+        None
+    );
+    assert_eq!(
+        completions(&mut session),
+        vec![(1, Err(Error::NotJoined)), (2, Err(Error::NotJoined))]
+    );
     assert!(sent(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 0);
     assert_eq!(session.state(), State::Joining);
 }
 
@@ -562,9 +561,9 @@ fn hello_larger_than_the_message_limit_closes_the_session_at_once() {
     assert!(sent(&mut session).is_empty(), "nothing may be sent");
     let outs = outputs(&mut session);
     match &outs[..] {
-        [Output::Closed(CloseReason::Abort { reason, message })] => {
+        [Output::Closed(CloseReason::ClientAbort { reason, message })] => {
             assert_eq!(reason, "wamp.error.invalid_argument");
-            assert!(message.as_deref().unwrap().contains("HELLO"), "{message:?}");
+            assert!(message.contains("HELLO"), "{message:?}");
         }
         other => panic!("{other:?}"),
     }
@@ -578,29 +577,41 @@ fn hello_larger_than_the_message_limit_closes_the_session_at_once() {
 #[test]
 fn request_ids_are_sequential_from_one_across_request_kinds() {
     let mut session = joined();
-    let now = Instant::now();
-    call(&mut session, "com.example.add", 1, now);
-    session.register("com.example.add".into(), Dict::new(), None, 2, now);
-    session.subscribe("com.example.topic".into(), Dict::new(), None, 3, now);
-    session.publish(
-        "com.example.topic".into(),
-        Dict::new(),
-        Payload::default(),
-        None,
-        4,
-        now,
+    let returned = vec![
+        call(&mut session, "com.example.add", 1),
+        session.register("com.example.add".into(), Dict::new(), 2),
+        session.subscribe("com.example.topic".into(), Dict::new(), 3),
+        session.publish(
+            "com.example.topic".into(),
+            Dict::new(),
+            Payload::default(),
+            4,
+        ),
+        session.publish(
+            "com.example.topic".into(),
+            dict([("acknowledge", Value::Bool(true))]),
+            Payload::default(),
+            5,
+        ),
+        session.unsubscribe(77, 6),
+        session.unregister(88, 7),
+        call(&mut session, "com.example.other", 8),
+    ];
+    // Each request that waits for an answer returns its ID; the unacknowledged
+    // publish (ID 4) is finished at once and returns None.
+    assert_eq!(
+        returned,
+        vec![
+            Some(1),
+            Some(2),
+            Some(3),
+            None,
+            Some(5),
+            Some(6),
+            Some(7),
+            Some(8)
+        ]
     );
-    session.publish(
-        "com.example.topic".into(),
-        dict([("acknowledge", Value::Bool(true))]),
-        Payload::default(),
-        None,
-        5,
-        now,
-    );
-    session.unsubscribe(77, None, 6, now);
-    session.unregister(88, None, 7, now);
-    call(&mut session, "com.example.other", 8, now);
     let frames = sent(&mut session);
     let ids: Vec<u64> = frames.iter().map(request_id).collect();
     assert_eq!(ids, (1..=8).collect::<Vec<u64>>(), "{frames:?}");
@@ -633,14 +644,13 @@ fn call_sends_procedure_options_and_payload() {
         vec![Value::Int(2), Value::bytes([1, 2, 3])],
         dict([("x", s("y"))]),
     );
-    session.call(
+    let request = session.call(
         "com.example.add".into(),
         dict([("disclose_me", Value::Bool(true))]),
         payload.clone(),
-        None,
         1,
-        Instant::now(),
     );
+    assert_eq!(request, Some(1));
     assert_eq!(
         sent(&mut session),
         vec![Message::Call {
@@ -659,7 +669,7 @@ fn call_sends_procedure_options_and_payload() {
 #[test]
 fn result_completes_the_call_with_args_kwargs_and_details() {
     let mut session = joined();
-    call(&mut session, "com.example.add", 7, Instant::now());
+    call(&mut session, "com.example.add", 7);
     sent(&mut session);
     let payload = Payload::new(vec![Value::Int(3), s("x")], dict([("sum", Value::Int(3))]));
     let details = dict([("callee", Value::Int(99))]);
@@ -678,7 +688,7 @@ fn result_completes_the_call_with_args_kwargs_and_details() {
 #[test]
 fn error_completes_the_call_with_a_wamp_error_keeping_uri_args_and_kwargs() {
     let mut session = joined();
-    call(&mut session, "com.example.div", 3, Instant::now());
+    call(&mut session, "com.example.div", 3);
     sent(&mut session);
     session.handle_message(Message::Error {
         request_type: code::CALL,
@@ -706,7 +716,7 @@ fn error_completes_the_call_with_a_wamp_error_keeping_uri_args_and_kwargs() {
 #[test]
 fn progressive_result_does_not_complete_the_call_but_the_final_result_does() {
     let mut session = joined();
-    call(&mut session, "com.example.count", 1, Instant::now());
+    call(&mut session, "com.example.count", 1);
     sent(&mut session);
     session.handle_message(Message::Result {
         request: 1,
@@ -734,7 +744,7 @@ fn progressive_result_does_not_complete_the_call_but_the_final_result_does() {
 #[test]
 fn result_with_progress_false_completes_the_call() {
     let mut session = joined();
-    call(&mut session, "com.example.count", 1, Instant::now());
+    call(&mut session, "com.example.count", 1);
     session.handle_message(Message::Result {
         request: 1,
         details: dict([("progress", Value::Bool(false))]),
@@ -760,30 +770,21 @@ fn result_for_an_unknown_request_is_ignored() {
 }
 
 // ---------------------------------------------------------------------------
-// Timeouts
+// Abandoning requests (the layer above owns the deadlines)
 // ---------------------------------------------------------------------------
 
 #[test]
-fn call_timeout_completes_with_timeout_and_cancels_when_the_dealer_supports_it() {
+fn abandoned_call_returns_its_ctx_and_cancels_when_the_dealer_supports_it() {
     let mut session = joined_with(&["call_canceling"], 1 << 20);
-    let now = Instant::now();
-    call(&mut session, "com.example.slow", 9, now);
+    let request = call(&mut session, "com.example.slow", 9);
+    assert_eq!(request, Some(1));
     sent(&mut session);
-    assert_eq!(session.next_timeout(), Some(now + TIMEOUT));
+    assert!(outputs(&mut session).is_empty());
 
-    session.handle_timeout(now + TIMEOUT - Duration::from_millis(1));
-    assert!(outputs(&mut session).is_empty(), "not yet due");
-    assert!(sent(&mut session).is_empty());
-
-    session.handle_timeout(now + TIMEOUT);
-    let (ctx, result) = one_completion(&mut session);
-    assert_eq!(ctx, 9);
-    assert_eq!(
-        result,
-        Err(Error::Timeout {
-            operation: "call com.example.slow".into(),
-            after: TIMEOUT,
-        })
+    assert_eq!(session.abandon(1), Some(9));
+    assert!(
+        outputs(&mut session).is_empty(),
+        "the caller builds its own error: nothing is completed"
     );
     assert_eq!(
         sent(&mut session),
@@ -793,31 +794,35 @@ fn call_timeout_completes_with_timeout_and_cancels_when_the_dealer_supports_it()
         }]
     );
     assert_eq!(session.pending_requests(), 0);
-    assert_eq!(session.next_timeout(), None);
-}
 
-#[test]
-fn call_timeout_sends_no_cancel_when_the_dealer_lacks_call_canceling() {
-    let mut session = joined_with(&["progressive_call_results"], 1 << 20);
-    let now = Instant::now();
-    call(&mut session, "com.example.slow", 9, now);
-    sent(&mut session);
-    session.handle_timeout(now + TIMEOUT + Duration::from_secs(1));
-    assert!(matches!(
-        one_completion(&mut session),
-        (9, Err(Error::Timeout { .. }))
-    ));
+    // It is no longer pending: a second abandon gets nothing and sends nothing.
+    assert_eq!(session.abandon(1), None);
     assert!(sent(&mut session).is_empty());
+    assert!(outputs(&mut session).is_empty());
 }
 
 #[test]
-fn late_result_and_cancel_error_for_a_timed_out_call_are_ignored() {
-    let mut session = joined();
-    let now = Instant::now();
-    call(&mut session, "com.example.slow", 1, now);
-    session.handle_timeout(now + TIMEOUT);
-    outputs(&mut session);
+fn abandoned_call_sends_no_cancel_when_the_dealer_lacks_call_canceling() {
+    let mut session = joined_with(&["progressive_call_results"], 1 << 20);
+    assert_eq!(call(&mut session, "com.example.slow", 9), Some(1));
     sent(&mut session);
+    assert_eq!(session.abandon(1), Some(9));
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 0);
+}
+
+#[test]
+fn late_result_and_cancel_error_for_an_abandoned_call_are_ignored() {
+    let mut session = joined();
+    assert_eq!(call(&mut session, "com.example.slow", 6), Some(1));
+    sent(&mut session);
+    assert_eq!(session.abandon(1), Some(6));
+    assert!(outputs(&mut session).is_empty());
+    assert!(matches!(
+        &sent(&mut session)[..],
+        [Message::Cancel { request: 1, .. }]
+    ));
     session.handle_message(Message::Error {
         request_type: code::CALL,
         request: 1,
@@ -832,96 +837,114 @@ fn late_result_and_cancel_error_for_a_timed_out_call_are_ignored() {
     });
     assert!(outputs(&mut session).is_empty());
     assert!(sent(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 0);
+    assert_eq!(session.state(), State::Established);
+}
+
+/// The deadline heap moved out of the session (the layer above decides when a
+/// request is overdue), so what is left of "timeouts fire in deadline order and only
+/// when due" is that abandoning one of several pending calls touches that one only:
+/// the others stay pending and are completed by their answers.
+#[test]
+fn abandoning_one_call_leaves_the_others_pending_and_answerable() {
+    let mut session = joined();
+    let requests: Vec<Option<u64>> = ["com.example.a", "com.example.b", "com.example.c"]
+        .into_iter()
+        .zip([10, 20, 30])
+        .map(|(procedure, ctx)| {
+            session.call(procedure.into(), Dict::new(), Payload::default(), ctx)
+        })
+        .collect();
+    assert_eq!(requests, vec![Some(1), Some(2), Some(3)]);
+    sent(&mut session);
+
+    assert_eq!(session.abandon(2), Some(20));
+    assert!(outputs(&mut session).is_empty());
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Cancel {
+            request: 2,
+            options: dict([("mode", s("killnowait"))]),
+        }],
+        "only the abandoned call is canceled"
+    );
+    assert_eq!(session.pending_requests(), 2, "the other calls wait");
+
+    // The late answer to the abandoned call is ignored; the others are answered.
+    session.handle_message(Message::Result {
+        request: 2,
+        details: Dict::new(),
+        payload: args(vec![s("late")]),
+    });
+    assert!(outputs(&mut session).is_empty());
+    session.handle_message(Message::Result {
+        request: 1,
+        details: Dict::new(),
+        payload: args(vec![s("a")]),
+    });
+    assert_eq!(
+        one_completion(&mut session),
+        (
+            10,
+            Ok(Reply::Result {
+                details: Dict::new(),
+                payload: args(vec![s("a")]),
+            })
+        )
+    );
+    assert_eq!(session.pending_requests(), 1, "the third call still waits");
+    session.handle_message(Message::Error {
+        request_type: code::CALL,
+        request: 3,
+        details: Dict::new(),
+        error: "com.example.error.c".into(),
+        payload: Payload::default(),
+    });
+    assert_eq!(
+        one_completion(&mut session),
+        (30, Err(Error::Wamp(WampError::new("com.example.error.c"))))
+    );
+    assert_eq!(session.pending_requests(), 0);
+    assert!(sent(&mut session).is_empty());
     assert_eq!(session.state(), State::Established);
 }
 
 #[test]
-fn timeouts_fire_in_deadline_order_and_only_when_due() {
+fn answered_call_cannot_be_abandoned() {
     let mut session = joined();
-    let now = Instant::now();
-    session.call(
-        "com.example.a".into(),
-        Dict::new(),
-        Payload::default(),
-        Some(Duration::from_secs(10)),
-        1,
-        now,
-    );
-    session.call(
-        "com.example.b".into(),
-        Dict::new(),
-        Payload::default(),
-        Some(Duration::from_secs(2)),
-        2,
-        now,
-    );
-    session.call(
-        "com.example.c".into(),
-        Dict::new(),
-        Payload::default(),
-        None,
-        3,
-        now,
-    );
-    assert_eq!(session.next_timeout(), Some(now + Duration::from_secs(2)));
-    session.handle_timeout(now + Duration::from_secs(3));
-    assert!(matches!(
-        &completions(&mut session)[..],
-        [(2, Err(Error::Timeout { .. }))]
-    ));
-    assert_eq!(session.next_timeout(), Some(now + Duration::from_secs(10)));
-    session.handle_timeout(now + Duration::from_secs(60));
-    assert!(matches!(
-        &completions(&mut session)[..],
-        [(1, Err(Error::Timeout { .. }))]
-    ));
-    assert_eq!(session.next_timeout(), None);
-    assert_eq!(
-        session.pending_requests(),
-        1,
-        "the call without timeout waits"
-    );
-}
-
-#[test]
-fn answered_call_leaves_no_timeout_behind() {
-    let mut session = joined();
-    let now = Instant::now();
-    call(&mut session, "com.example.add", 1, now);
+    assert_eq!(call(&mut session, "com.example.add", 1), Some(1));
+    sent(&mut session);
     session.handle_message(Message::Result {
         request: 1,
         details: Dict::new(),
         payload: Payload::default(),
     });
-    outputs(&mut session);
-    assert_eq!(session.next_timeout(), None);
-    session.handle_timeout(now + TIMEOUT * 2);
+    assert!(matches!(
+        one_completion(&mut session),
+        (1, Ok(Reply::Result { .. }))
+    ));
+    assert_eq!(session.abandon(1), None);
+    // Nor can a request that was never made.
+    assert_eq!(session.abandon(42), None);
     assert!(outputs(&mut session).is_empty());
+    assert!(
+        sent(&mut session).is_empty(),
+        "no CANCEL for an answered call"
+    );
 }
 
 #[test]
-fn register_that_timed_out_is_unregistered_when_registered_arrives_late() {
+fn abandoned_register_is_unregistered_when_registered_arrives_late() {
     let mut session = joined();
-    let now = Instant::now();
-    session.register(
-        "com.example.proc".into(),
-        Dict::new(),
-        Some(TIMEOUT),
-        4,
-        now,
+    assert_eq!(
+        session.register("com.example.proc".into(), Dict::new(), 4),
+        Some(1)
     );
     sent(&mut session);
-    session.handle_timeout(now + TIMEOUT);
-    assert_eq!(
-        one_completion(&mut session),
-        (
-            4,
-            Err(Error::Timeout {
-                operation: "register".into(),
-                after: TIMEOUT
-            })
-        )
-    );
+    assert_eq!(session.abandon(1), Some(4));
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty(), "nothing to cancel yet");
+    assert_eq!(session.abandon(1), None, "the ctx was already given back");
     session.handle_message(Message::Registered {
         request: 1,
         registration: 555,
@@ -942,31 +965,29 @@ fn register_that_timed_out_is_unregistered_when_registered_arrives_late() {
     assert_eq!(session.pending_requests(), 0);
     assert_eq!(session.state(), State::Established);
     // The undo used ID 2, so the next request gets 3.
-    call(&mut session, "com.example.x", 5, now);
+    assert_eq!(call(&mut session, "com.example.x", 5), Some(3));
     assert_eq!(request_id(&sent(&mut session)[0]), 3);
 }
 
 #[test]
-fn subscribe_that_timed_out_is_unsubscribed_when_subscribed_arrives_late() {
+fn abandoned_subscribe_is_unsubscribed_when_subscribed_arrives_late() {
     let mut session = joined();
-    let now = Instant::now();
-    session.subscribe("com.example.t".into(), Dict::new(), Some(TIMEOUT), 4, now);
-    sent(&mut session);
-    session.handle_timeout(now + TIMEOUT);
     assert_eq!(
-        one_completion(&mut session),
-        (
-            4,
-            Err(Error::Timeout {
-                operation: "subscribe".into(),
-                after: TIMEOUT
-            })
-        )
+        session.subscribe("com.example.t".into(), Dict::new(), 4),
+        Some(1)
     );
+    sent(&mut session);
+    assert_eq!(session.abandon(1), Some(4));
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty(), "nothing to cancel yet");
     session.handle_message(Message::Subscribed {
         request: 1,
         subscription: 777,
     });
+    assert!(
+        outputs(&mut session).is_empty(),
+        "nobody waits for it any more"
+    );
     assert_eq!(
         sent(&mut session),
         vec![Message::Unsubscribe {
@@ -977,56 +998,57 @@ fn subscribe_that_timed_out_is_unsubscribed_when_subscribed_arrives_late() {
     session.handle_message(Message::Unsubscribed { request: 2 });
     assert!(outputs(&mut session).is_empty());
     assert_eq!(session.pending_requests(), 0);
+    assert_eq!(session.state(), State::Established);
+    // The undo used ID 2, so the next request gets 3.
+    assert_eq!(call(&mut session, "com.example.x", 5), Some(3));
+    assert_eq!(request_id(&sent(&mut session)[0]), 3);
 }
 
 #[test]
-fn unregister_unsubscribe_and_acknowledged_publish_time_out_by_name() {
+fn unregister_unsubscribe_and_acknowledged_publish_are_abandoned_without_a_message() {
     let mut session = joined();
-    let now = Instant::now();
-    session.unregister(10, Some(TIMEOUT), 1, now);
-    session.unsubscribe(20, Some(TIMEOUT), 2, now);
-    session.publish(
-        "com.example.t".into(),
-        dict([("acknowledge", Value::Bool(true))]),
-        Payload::default(),
-        Some(TIMEOUT),
-        3,
-        now,
+    assert_eq!(session.unregister(10, 11), Some(1));
+    assert_eq!(session.unsubscribe(20, 12), Some(2));
+    assert_eq!(
+        session.publish(
+            "com.example.t".into(),
+            dict([("acknowledge", Value::Bool(true))]),
+            Payload::default(),
+            13,
+        ),
+        Some(3)
     );
     sent(&mut session);
-    session.handle_timeout(now + TIMEOUT);
-    let timeout = |operation: &str| {
-        Err(Error::Timeout {
-            operation: operation.into(),
-            after: TIMEOUT,
-        })
-    };
     assert_eq!(
-        completions(&mut session),
-        vec![
-            (1, timeout("unregister")),
-            (2, timeout("unsubscribe")),
-            (3, timeout("publish")),
-        ]
+        [1, 2, 3].map(|request| session.abandon(request)),
+        [Some(11), Some(12), Some(13)]
     );
+    assert!(outputs(&mut session).is_empty());
     assert!(sent(&mut session).is_empty(), "only calls are canceled");
     assert_eq!(session.pending_requests(), 0);
+    // Their late answers are ignored.
+    session.handle_message(Message::Unregistered { request: 1 });
+    session.handle_message(Message::Unsubscribed { request: 2 });
+    session.handle_message(Message::Published {
+        request: 3,
+        publication: 99,
+    });
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(session.state(), State::Established);
 }
 
 #[test]
-fn register_that_timed_out_and_then_failed_is_forgotten() {
+fn register_that_was_abandoned_and_then_failed_is_forgotten() {
     let mut session = joined();
-    let now = Instant::now();
-    session.register(
-        "com.example.proc".into(),
-        Dict::new(),
-        Some(TIMEOUT),
-        4,
-        now,
+    assert_eq!(
+        session.register("com.example.proc".into(), Dict::new(), 4),
+        Some(1)
     );
-    session.handle_timeout(now + TIMEOUT);
-    outputs(&mut session);
     sent(&mut session);
+    assert_eq!(session.abandon(1), Some(4));
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty());
     session.handle_message(Message::Error {
         request_type: code::REGISTER,
         request: 1,
@@ -1037,6 +1059,7 @@ fn register_that_timed_out_and_then_failed_is_forgotten() {
     assert!(outputs(&mut session).is_empty());
     assert!(sent(&mut session).is_empty());
     assert_eq!(session.pending_requests(), 0);
+    assert_eq!(session.state(), State::Established);
 }
 
 // ---------------------------------------------------------------------------
@@ -1046,21 +1069,21 @@ fn register_that_timed_out_and_then_failed_is_forgotten() {
 #[test]
 fn invalid_uris_complete_with_an_error_and_send_nothing() {
     let mut session = joined();
-    let now = Instant::now();
-    call(&mut session, "com.example. add", 1, now);
-    call(&mut session, "com..add", 2, now);
-    call(&mut session, "", 3, now);
-    session.register("com.exa#mple".into(), Dict::new(), None, 4, now);
-    session.register("com..add".into(), Dict::new(), None, 5, now);
-    session.subscribe("com.example.\ttopic".into(), Dict::new(), None, 6, now);
-    session.publish(
-        "com.example.topic.".into(),
-        Dict::new(),
-        Payload::default(),
-        None,
-        7,
-        now,
-    );
+    let returned = [
+        call(&mut session, "com.example. add", 1),
+        call(&mut session, "com..add", 2),
+        call(&mut session, "", 3),
+        session.register("com.exa#mple".into(), Dict::new(), 4),
+        session.register("com..add".into(), Dict::new(), 5),
+        session.subscribe("com.example.\ttopic".into(), Dict::new(), 6),
+        session.publish(
+            "com.example.topic.".into(),
+            Dict::new(),
+            Payload::default(),
+            7,
+        ),
+    ];
+    assert_eq!(returned, [None; 7], "every request finished at once");
     assert!(sent(&mut session).is_empty(), "nothing may be sent");
     let done = completions(&mut session);
     let ctxs: Vec<u32> = done.iter().map(|(ctx, _)| *ctx).collect();
@@ -1085,57 +1108,42 @@ fn invalid_uris_complete_with_an_error_and_send_nothing() {
     }
     assert_eq!(session.pending_requests(), 0);
     // No ID was used up.
-    call(&mut session, "com.example.ok", 8, now);
+    assert_eq!(call(&mut session, "com.example.ok", 8), Some(1));
     assert_eq!(request_id(&sent(&mut session)[0]), 1);
 }
 
 #[test]
-fn bad_match_option_completes_with_a_config_error_and_sends_nothing() {
+fn bad_match_option_completes_with_an_invalid_option_error_and_sends_nothing() {
     let mut session = joined();
-    let now = Instant::now();
-    session.register(
-        "com.example".into(),
-        dict([("match", s("regex"))]),
-        None,
-        1,
-        now,
-    );
-    session.subscribe(
-        "com.example".into(),
-        dict([("match", Value::Int(1))]),
-        None,
-        2,
-        now,
-    );
+    let registered = session.register("com.example".into(), dict([("match", s("regex"))]), 1);
+    let subscribed = session.subscribe("com.example".into(), dict([("match", Value::Int(1))]), 2);
+    assert_eq!((registered, subscribed), (None, None));
     assert!(sent(&mut session).is_empty());
+    let invalid_match = |found: &str| {
+        Err(Error::InvalidOption {
+            option: "match".into(),
+            expected: "\"exact\", \"prefix\" or \"wildcard\"".into(),
+            found: found.into(),
+        })
+    };
     let done = completions(&mut session);
-    assert_eq!(done.len(), 2);
+    assert_eq!(
+        done,
+        vec![(1, invalid_match("\"regex\"")), (2, invalid_match("1"))]
+    );
     for (ctx, result) in done {
-        assert!(
-            matches!(&result, Err(Error::Config(why)) if why.contains("option match")),
-            "{ctx}: {result:?}"
-        );
+        let text = result.unwrap_err().to_string();
+        assert!(text.contains("option match"), "{ctx}: {text}");
     }
+    assert_eq!(session.pending_requests(), 0);
 }
 
 #[test]
 fn pattern_uris_are_accepted_with_the_matching_policy() {
     let mut session = joined();
-    let now = Instant::now();
-    session.register(
-        "com..add".into(),
-        dict([("match", s("wildcard"))]),
-        None,
-        1,
-        now,
-    );
-    session.subscribe(
-        "com.example.".into(),
-        dict([("match", s("prefix"))]),
-        None,
-        2,
-        now,
-    );
+    let registered = session.register("com..add".into(), dict([("match", s("wildcard"))]), 1);
+    let subscribed = session.subscribe("com.example.".into(), dict([("match", s("prefix"))]), 2);
+    assert_eq!((registered, subscribed), (Some(1), Some(2)));
     let frames = sent(&mut session);
     assert!(matches!(
         &frames[..],
@@ -1148,31 +1156,30 @@ fn pattern_uris_are_accepted_with_the_matching_policy() {
 #[test]
 fn wamp_namespace_is_refused_for_register_and_publish() {
     let mut session = joined();
-    let now = Instant::now();
-    session.register("wamp.my.proc".into(), Dict::new(), None, 1, now);
-    session.publish(
-        "wamp.my.topic".into(),
-        Dict::new(),
-        Payload::default(),
-        None,
-        2,
-        now,
-    );
+    let registered = session.register("wamp.my.proc".into(), Dict::new(), 1);
+    let published = session.publish("wamp.my.topic".into(), Dict::new(), Payload::default(), 2);
+    assert_eq!((registered, published), (None, None));
     assert!(sent(&mut session).is_empty());
-    for (ctx, result) in completions(&mut session) {
+    let done = completions(&mut session);
+    let ctxs: Vec<u32> = done.iter().map(|(ctx, _)| *ctx).collect();
+    assert_eq!(ctxs, vec![1, 2]);
+    for (ctx, result) in done {
         assert!(
             matches!(&result, Err(Error::InvalidUri(e)) if e.reason.contains("reserved")),
             "{ctx}: {result:?}"
         );
     }
+    assert_eq!(session.pending_requests(), 0);
 }
 
 #[test]
 fn wamp_namespace_is_allowed_for_call_and_subscribe() {
     let mut session = joined();
-    let now = Instant::now();
-    call(&mut session, "wamp.session.count", 1, now);
-    session.subscribe("wamp.session.on_join".into(), Dict::new(), None, 2, now);
+    assert_eq!(call(&mut session, "wamp.session.count", 1), Some(1));
+    assert_eq!(
+        session.subscribe("wamp.session.on_join".into(), Dict::new(), 2),
+        Some(2)
+    );
     let frames = sent(&mut session);
     assert!(matches!(
         &frames[..],
@@ -1189,14 +1196,13 @@ fn wamp_namespace_is_allowed_for_call_and_subscribe() {
 #[test]
 fn unacknowledged_publish_completes_at_once_with_publication_zero() {
     let mut session = joined();
-    session.publish(
+    let request = session.publish(
         "com.example.topic".into(),
         Dict::new(),
         args(vec![s("hi")]),
-        Some(TIMEOUT),
         5,
-        Instant::now(),
     );
+    assert_eq!(request, None, "nothing waits for an answer");
     assert_eq!(
         sent(&mut session),
         vec![Message::Publish {
@@ -1208,21 +1214,23 @@ fn unacknowledged_publish_completes_at_once_with_publication_zero() {
     );
     assert_eq!(one_completion(&mut session), (5, Ok(Reply::Published(0))));
     assert_eq!(session.pending_requests(), 0);
-    assert_eq!(session.next_timeout(), None);
+    // Nothing is left to abandon.
+    assert_eq!(session.abandon(1), None);
+    assert!(outputs(&mut session).is_empty());
+    assert!(sent(&mut session).is_empty());
 }
 
 #[test]
 fn acknowledged_publish_waits_for_published() {
     let mut session = joined();
     let options = dict([("acknowledge", Value::Bool(true))]);
-    session.publish(
+    let request = session.publish(
         "com.example.topic".into(),
         options.clone(),
         Payload::default(),
-        Some(TIMEOUT),
         5,
-        Instant::now(),
     );
+    assert_eq!(request, Some(1));
     assert_eq!(
         sent(&mut session),
         vec![Message::Publish {
@@ -1247,14 +1255,13 @@ fn acknowledged_publish_waits_for_published() {
 #[test]
 fn acknowledged_publish_error_completes_with_the_wamp_error() {
     let mut session = joined();
-    session.publish(
+    let request = session.publish(
         "com.example.topic".into(),
         dict([("acknowledge", Value::Bool(true))]),
         Payload::default(),
-        None,
         5,
-        Instant::now(),
     );
+    assert_eq!(request, Some(1));
     session.handle_message(Message::Error {
         request_type: code::PUBLISH,
         request: 1,
@@ -1262,11 +1269,13 @@ fn acknowledged_publish_error_completes_with_the_wamp_error() {
         error: "wamp.error.not_authorized".into(),
         payload: Payload::default(),
     });
-    let (_, result) = one_completion(&mut session);
-    assert_eq!(
-        result.unwrap_err().wamp_uri(),
-        Some("wamp.error.not_authorized")
-    );
+    let (ctx, result) = one_completion(&mut session);
+    assert_eq!(ctx, 5);
+    match result {
+        Err(Error::Wamp(e)) => assert_eq!(e.uri, "wamp.error.not_authorized"),
+        other => panic!("expected a WAMP error, got {other:?}"),
+    }
+    assert_eq!(session.pending_requests(), 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -1276,11 +1285,13 @@ fn acknowledged_publish_error_completes_with_the_wamp_error() {
 #[test]
 fn registered_subscribed_unregistered_and_unsubscribed_complete_their_requests() {
     let mut session = joined();
-    let now = Instant::now();
-    session.register("com.example.p".into(), Dict::new(), None, 1, now);
-    session.subscribe("com.example.t".into(), Dict::new(), None, 2, now);
-    session.unregister(10, None, 3, now);
-    session.unsubscribe(20, None, 4, now);
+    let requests = [
+        session.register("com.example.p".into(), Dict::new(), 1),
+        session.subscribe("com.example.t".into(), Dict::new(), 2),
+        session.unregister(10, 3),
+        session.unsubscribe(20, 4),
+    ];
+    assert_eq!(requests, [Some(1), Some(2), Some(3), Some(4)]);
     sent(&mut session);
     session.handle_message(Message::Unsubscribed { request: 4 });
     session.handle_message(Message::Registered {
@@ -1313,15 +1324,13 @@ fn payload_over_the_message_limit_fails_naming_size_and_limit_without_using_an_i
     // HELLO (about 500 bytes) must still fit.
     let limit = 1000;
     let mut session = joined_with(&["call_canceling"], limit);
-    let now = Instant::now();
-    session.call(
+    let request = session.call(
         "com.example.big".into(),
         Dict::new(),
         args(vec![s(&"x".repeat(1200))]),
-        Some(TIMEOUT),
         1,
-        now,
     );
+    assert_eq!(request, None, "refused before sending");
     assert!(sent(&mut session).is_empty(), "nothing may be sent");
     let (ctx, result) = one_completion(&mut session);
     assert_eq!(ctx, 1);
@@ -1341,10 +1350,9 @@ fn payload_over_the_message_limit_fails_naming_size_and_limit_without_using_an_i
         "{text}"
     );
     assert_eq!(session.pending_requests(), 0);
-    assert_eq!(session.next_timeout(), None);
 
     // The failed request did not use up ID 1.
-    call(&mut session, "com.example.small", 2, now);
+    assert_eq!(call(&mut session, "com.example.small", 2), Some(1));
     let frames = sent(&mut session);
     assert_eq!(request_id(&frames[0]), 1, "{frames:?}");
 }
@@ -1352,32 +1360,31 @@ fn payload_over_the_message_limit_fails_naming_size_and_limit_without_using_an_i
 #[test]
 fn acknowledged_publish_over_the_limit_fails_with_payload_too_large() {
     let mut session = joined_with(&[], 1000);
-    session.publish(
+    let request = session.publish(
         "com.example.t".into(),
         dict([("acknowledge", Value::Bool(true))]),
         args(vec![s(&"x".repeat(1200))]),
-        None,
         1,
-        Instant::now(),
     );
+    assert_eq!(request, None);
     assert!(sent(&mut session).is_empty());
     assert!(matches!(
         one_completion(&mut session),
         (1, Err(Error::PayloadTooLarge { limit: 1000, .. }))
     ));
+    assert_eq!(session.pending_requests(), 0);
 }
 
 #[test]
 fn unacknowledged_publish_over_the_limit_fails_and_sends_nothing() {
     let mut session = joined_with(&[], 1000);
-    session.publish(
+    let request = session.publish(
         "com.example.t".into(),
         Dict::new(),
         args(vec![s(&"x".repeat(1200))]),
-        None,
         1,
-        Instant::now(),
     );
+    assert_eq!(request, None);
     assert!(sent(&mut session).is_empty());
     let (ctx, result) = one_completion(&mut session);
     assert_eq!(ctx, 1);
@@ -1386,28 +1393,35 @@ fn unacknowledged_publish_over_the_limit_fails_and_sends_nothing() {
         "{result:?}"
     );
     // And the ID was not used up.
-    call(&mut session, "com.example.x", 2, Instant::now());
+    assert_eq!(call(&mut session, "com.example.x", 2), Some(1));
     assert_eq!(request_id(&sent(&mut session)[0]), 1);
 }
 
 #[test]
-fn unencodable_call_payload_fails_with_a_serialization_error_and_sends_nothing() {
+fn unencodable_call_payload_fails_with_a_codec_error_and_sends_nothing() {
     let mut session = joined();
-    session.call(
+    let request = session.call(
         "com.example.nan".into(),
         Dict::new(),
         args(vec![Value::Float(f64::NAN)]),
-        None,
         1,
-        Instant::now(),
     );
+    assert_eq!(request, None);
     assert!(sent(&mut session).is_empty());
-    let (_, result) = one_completion(&mut session);
+    let (ctx, result) = one_completion(&mut session);
+    assert_eq!(ctx, 1);
     assert!(
-        matches!(&result, Err(Error::Serialization(why)) if why.contains("NaN")),
+        matches!(
+            &result,
+            Err(Error::Codec(CodecError::Unencodable {
+                serializer: Serializer::Json,
+                detail,
+            })) if detail.contains("NaN")
+        ),
         "{result:?}"
     );
-    call(&mut session, "com.example.x", 2, Instant::now());
+    assert_eq!(session.pending_requests(), 0);
+    assert_eq!(call(&mut session, "com.example.x", 2), Some(1));
     assert_eq!(request_id(&sent(&mut session)[0]), 1);
 }
 
@@ -1676,9 +1690,11 @@ fn registration_revocation_is_output_without_reason() {
 #[test]
 fn router_goodbye_is_answered_and_fails_pending_requests() {
     let mut session = joined();
-    let now = Instant::now();
-    call(&mut session, "com.example.a", 1, now);
-    session.subscribe("com.example.t".into(), Dict::new(), None, 2, now);
+    assert_eq!(call(&mut session, "com.example.a", 1), Some(1));
+    assert_eq!(
+        session.subscribe("com.example.t".into(), Dict::new(), 2),
+        Some(2)
+    );
     sent(&mut session);
     session.handle_message(Message::Goodbye {
         details: dict([("message", s("bye"))]),
@@ -1698,32 +1714,37 @@ fn router_goodbye_is_answered_and_fails_pending_requests() {
             if reason == "com.example.kicked" && message.as_deref() == Some("bye")),
         "{closed:?}"
     );
-    assert_eq!(outs.len(), 2, "{outs:?}");
-    for (expected_ctx, out) in [1, 2].into_iter().zip(outs) {
-        match out {
-            Output::Completed {
-                ctx,
-                result: Err(Error::ConnectionLost(why)),
-            } => {
-                assert_eq!(ctx, expected_ctx);
-                assert!(
-                    why.contains("com.example.kicked") && why.contains("bye"),
-                    "{why}"
-                );
-            }
+    let ended = || {
+        Err(Error::SessionEnded(CloseReason::RouterGoodbye {
+            reason: "com.example.kicked".into(),
+            message: Some("bye".into()),
+        }))
+    };
+    let done: Vec<(u32, Result<Reply, Error>)> = outs
+        .into_iter()
+        .map(|o| match o {
+            Output::Completed { ctx, result } => (ctx, result),
             other => panic!("{other:?}"),
-        }
-    }
+        })
+        .collect();
+    assert_eq!(done, vec![(1, ended()), (2, ended())]);
+    let text = ended().unwrap_err().to_string();
+    assert!(
+        text.contains("com.example.kicked") && text.contains("bye"),
+        "{text}"
+    );
     assert_eq!(session.state(), State::Closed);
     assert_eq!(session.pending_requests(), 0);
 }
 
 #[test]
-fn client_goodbye_fails_pending_with_closed_and_closes_on_the_routers_goodbye() {
+fn client_goodbye_fails_pending_with_session_ended_and_closes_on_the_routers_goodbye() {
     let mut session = joined();
-    let now = Instant::now();
-    call(&mut session, "com.example.a", 1, now);
-    session.register("com.example.p".into(), Dict::new(), None, 2, now);
+    assert_eq!(call(&mut session, "com.example.a", 1), Some(1));
+    assert_eq!(
+        session.register("com.example.p".into(), Dict::new(), 2),
+        Some(2)
+    );
     sent(&mut session);
     session.goodbye("wamp.close.close_realm");
     assert_eq!(
@@ -1733,20 +1754,22 @@ fn client_goodbye_fails_pending_with_closed_and_closes_on_the_routers_goodbye() 
             reason: "wamp.close.close_realm".into(),
         }]
     );
+    let said_goodbye = || Err(Error::SessionEnded(CloseReason::ClientGoodbye));
     assert_eq!(
         completions(&mut session),
-        vec![(1, Err(Error::Closed)), (2, Err(Error::Closed))]
+        vec![(1, said_goodbye()), (2, said_goodbye())]
     );
     assert_eq!(session.state(), State::Closing);
+    assert_eq!(session.pending_requests(), 0);
 
-    // Late replies while closing are ignored; requests fail with Closed.
+    // Late replies while closing are ignored; requests fail with SessionEnded.
     session.handle_message(Message::Result {
         request: 1,
         details: Dict::new(),
         payload: Payload::default(),
     });
-    call(&mut session, "com.example.b", 3, now);
-    assert_eq!(completions(&mut session), vec![(3, Err(Error::Closed))]);
+    assert_eq!(call(&mut session, "com.example.b", 3), None);
+    assert_eq!(completions(&mut session), vec![(3, said_goodbye())]);
     assert!(sent(&mut session).is_empty());
 
     // Crossbar answers with wamp.close.normal: any reason ends the handshake.
@@ -1781,16 +1804,14 @@ fn client_goodbye_before_welcome_closes_at_once_without_sending() {
 #[test]
 fn connection_lost_fails_pending_requests_with_connection_lost() {
     let mut session = joined();
-    let now = Instant::now();
-    call(&mut session, "com.example.a", 1, now);
-    session.publish(
+    assert_eq!(call(&mut session, "com.example.a", 1), Some(1));
+    let published = session.publish(
         "com.example.t".into(),
         dict([("acknowledge", Value::Bool(true))]),
         Payload::default(),
-        None,
         2,
-        now,
     );
+    assert_eq!(published, Some(2));
     sent(&mut session);
     session.connection_lost("socket reset");
     let mut outs = outputs(&mut session);
@@ -1804,15 +1825,15 @@ fn connection_lost_fails_pending_requests_with_connection_lost() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(
-        done,
-        vec![
-            (1, Err(Error::ConnectionLost("socket reset".into()))),
-            (2, Err(Error::ConnectionLost("socket reset".into()))),
-        ]
-    );
+    let lost = || {
+        Err(Error::SessionEnded(CloseReason::ConnectionLost(
+            "socket reset".into(),
+        )))
+    };
+    assert_eq!(done, vec![(1, lost()), (2, lost())]);
     assert!(sent(&mut session).is_empty());
     assert_eq!(session.state(), State::Closed);
+    assert_eq!(session.pending_requests(), 0);
 }
 
 #[test]
@@ -1830,7 +1851,7 @@ fn connection_lost_after_client_goodbye_counts_as_client_goodbye() {
 #[test]
 fn router_abort_in_an_established_session_fails_pending_with_abort() {
     let mut session = joined();
-    call(&mut session, "com.example.a", 1, Instant::now());
+    assert_eq!(call(&mut session, "com.example.a", 1), Some(1));
     sent(&mut session);
     session.handle_message(Message::Abort {
         details: dict([("message", s("realm closed"))]),
@@ -1838,14 +1859,20 @@ fn router_abort_in_an_established_session_fails_pending_with_abort() {
         payload: Payload::default(),
     });
     assert!(sent(&mut session).is_empty());
+    let aborted = CloseReason::Abort {
+        reason: "wamp.close.close_realm".into(),
+        message: Some("realm closed".into()),
+    };
     let outs = outputs(&mut session);
     assert!(
         matches!(&outs[..], [
-            Output::Completed { ctx: 1, result: Err(Error::Abort { reason, message }) },
-            Output::Closed(CloseReason::Abort { .. }),
-        ] if reason == "wamp.close.close_realm" && message.as_deref() == Some("realm closed")),
+            Output::Completed { ctx: 1, result: Err(Error::SessionEnded(why)) },
+            Output::Closed(closed),
+        ] if *why == aborted && *closed == aborted),
         "{outs:?}"
     );
+    assert_eq!(session.state(), State::Closed);
+    assert_eq!(session.pending_requests(), 0);
 }
 
 #[test]
@@ -1860,9 +1887,19 @@ fn nothing_happens_after_the_session_closed() {
     session.connection_lost("again");
     assert!(sent(&mut session).is_empty());
     assert!(outputs(&mut session).is_empty());
-    call(&mut session, "com.example.a", 5, Instant::now());
-    assert_eq!(completions(&mut session), vec![(5, Err(Error::Closed))]);
+    assert_eq!(call(&mut session, "com.example.a", 5), None);
+    assert_eq!(
+        completions(&mut session),
+        vec![(
+            5,
+            // The request names why the session ended: the first loss, not the second.
+            Err(Error::SessionEnded(CloseReason::ConnectionLost(
+                "gone".into()
+            )))
+        )]
+    );
     assert!(sent(&mut session).is_empty());
+    assert_eq!(session.pending_requests(), 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -1897,7 +1934,7 @@ fn goodbye_before_welcome_is_a_protocol_violation() {
 #[test]
 fn welcome_after_welcome_is_a_protocol_violation() {
     let mut session = joined();
-    call(&mut session, "com.example.a", 1, Instant::now());
+    call(&mut session, "com.example.a", 1);
     sent(&mut session);
     session.handle_message(welcome(&[]));
     let frames = sent(&mut session);
@@ -1908,9 +1945,12 @@ fn welcome_after_welcome_is_a_protocol_violation() {
     let outs = outputs(&mut session);
     assert!(
         matches!(&outs[..], [
-            Output::Completed { ctx: 1, result: Err(Error::ProtocolViolation(why)) },
-            Output::Closed(CloseReason::ProtocolViolation(_)),
-        ] if why.contains("WELCOME")),
+            Output::Completed {
+                ctx: 1,
+                result: Err(Error::SessionEnded(CloseReason::ProtocolViolation(why))),
+            },
+            Output::Closed(CloseReason::ProtocolViolation(closed)),
+        ] if why.contains("WELCOME") && why == closed),
         "{outs:?}"
     );
 }
@@ -1953,7 +1993,7 @@ fn undecodable_frame_during_join_is_a_protocol_violation() {
 #[test]
 fn reply_of_the_wrong_type_for_a_request_is_a_protocol_violation() {
     let mut session = joined();
-    call(&mut session, "com.example.a", 1, Instant::now());
+    call(&mut session, "com.example.a", 1);
     sent(&mut session);
     session.handle_message(Message::Registered {
         request: 1,
@@ -1967,9 +2007,12 @@ fn reply_of_the_wrong_type_for_a_request_is_a_protocol_violation() {
     let outs = outputs(&mut session);
     assert!(
         matches!(&outs[..], [
-            Output::Completed { ctx: 1, result: Err(Error::ProtocolViolation(why)) },
-            Output::Closed(CloseReason::ProtocolViolation(_)),
-        ] if why.contains("request 1") && why.contains("wrong type")),
+            Output::Completed {
+                ctx: 1,
+                result: Err(Error::SessionEnded(CloseReason::ProtocolViolation(why))),
+            },
+            Output::Closed(CloseReason::ProtocolViolation(closed)),
+        ] if why.contains("request 1") && why.contains("wrong type") && why == closed),
         "{outs:?}"
     );
 }
@@ -1977,7 +2020,10 @@ fn reply_of_the_wrong_type_for_a_request_is_a_protocol_violation() {
 #[test]
 fn result_for_a_subscribe_request_is_a_protocol_violation() {
     let mut session = joined();
-    session.subscribe("com.example.t".into(), Dict::new(), None, 1, Instant::now());
+    assert_eq!(
+        session.subscribe("com.example.t".into(), Dict::new(), 1),
+        Some(1)
+    );
     sent(&mut session);
     session.handle_message(Message::Result {
         request: 1,
@@ -1995,7 +2041,7 @@ fn result_for_a_subscribe_request_is_a_protocol_violation() {
 #[test]
 fn error_naming_the_wrong_request_type_is_a_protocol_violation() {
     let mut session = joined();
-    call(&mut session, "com.example.a", 1, Instant::now());
+    call(&mut session, "com.example.a", 1);
     sent(&mut session);
     session.handle_message(Message::Error {
         request_type: code::REGISTER,

@@ -1,0 +1,52 @@
+//! # izaber-wamp-proto
+//!
+//! The [WAMP](https://wamp-proto.org) protocol without I/O, for clients: messages,
+//! the JSON, MessagePack and CBOR serializers, the payload [`Value`], URI and ID
+//! rules, authentication (ticket, WAMP-CRA, cryptosign) and the client session state
+//! machine. Nothing here touches a socket, a thread or a clock, so every part is
+//! driven and tested with bytes in and bytes out, like `quinn-proto` under `quinn`.
+//!
+//! [`izaber-wamp`](https://docs.rs/izaber-wamp) is the blocking client built on it;
+//! use this crate directly to put WAMP on another I/O stack.
+//!
+//! ```
+//! use izaber_wamp_proto::message::{Message, Payload};
+//! use izaber_wamp_proto::{Dict, Serializer, Value};
+//!
+//! let call = Message::Call {
+//!     request: 1,
+//!     options: Dict::new(),
+//!     procedure: "com.example.add".into(),
+//!     payload: Payload::new(vec![Value::Int(2), Value::Int(3)], Dict::new()),
+//! };
+//! let frame = Serializer::Json.encode(call.clone())?;
+//! assert_eq!(frame, br#"[48,1,{},"com.example.add",[2,3]]"#);
+//! assert_eq!(Serializer::Json.decode(&frame)?, call);
+//! # Ok::<(), izaber_wamp_proto::CodecError>(())
+//! ```
+//!
+//! ## Cargo features
+//!
+//! `msgpack` and `cbor` (both on by default) build in the MessagePack and CBOR
+//! serializers; JSON is always built in. Every [`Serializer`] variant exists in every
+//! build; one that is left out fails with [`CodecError::FeatureDisabled`].
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod auth;
+#[cfg(feature = "cbor")]
+mod cbor;
+pub mod codec;
+mod error;
+pub mod id;
+pub mod message;
+#[cfg(feature = "msgpack")]
+mod msgpack;
+pub mod session;
+pub mod uri;
+pub mod value;
+
+pub use codec::{CodecError, Serializer};
+pub use error::{Error, WampError};
+pub use uri::{MatchPolicy, UriError};
+pub use value::{from_value, to_value, Dict, Value, ValueError};

@@ -1,0 +1,148 @@
+//! Handing commands to the event loop.
+//!
+//! A thread with a [`Command`] queues it on a bounded channel, takes the loop's lock
+//! and handles the queue itself, sending the message from its own thread: a call then
+//! costs no wake-up of the I/O thread on the way out. Whoever holds the lock drains
+//! the whole queue, so commands from threads waiting for the lock go out together in
+//! one socket flush, in order. The I/O thread is woken (through the waker, skipped
+//! when a wake is already pending) only when it must notice something: an earlier
+//! deadline, room to read again, or its end.
+
+use super::requests::Request;
+use super::{Core, EventLoop};
+use crate::proto::message::Payload;
+use crate::proto::WampError;
+use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
+use mio::{Poll, Token, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The poller token of the waker.
+pub(super) const WAKER: Token = Token(0);
+
+/// How many commands may wait for the loop's lock. Beyond that, senders wait for room
+/// (up to their deadline): the queue only grows while the socket does not take what
+/// is written, and then the senders should wait anyway.
+const COMMAND_QUEUE: usize = 4096;
+
+/// Work for the event loop.
+pub(crate) enum Command {
+    /// A request that expects an answer.
+    Request(Request),
+    /// A handler's answer to an INVOCATION.
+    Yield {
+        request: u64,
+        result: Result<Payload, WampError>,
+    },
+    /// Say GOODBYE, close the socket and stop; `done` is dropped when the loop has stopped.
+    Close { done: Sender<()> },
+}
+
+/// Why a command could not be handed over.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SendError {
+    /// The loop has stopped.
+    Stopped,
+    /// The queue stayed full until the deadline.
+    Full,
+}
+
+/// The sending side of the command channel; cloneable and cheap.
+#[derive(Clone)]
+pub(crate) struct CommandSender {
+    channel: Sender<Command>,
+    waker: Arc<LoopWaker>,
+    core: Arc<Core>,
+}
+
+impl CommandSender {
+    /// Queues the command and handles the queue on this thread, as soon as the lock
+    /// is free; the I/O thread is woken only when it must notice something. Waits for
+    /// room in the queue until `deadline`.
+    pub fn send(&self, command: Command, deadline: Instant) -> Result<(), SendError> {
+        match self.channel.send_deadline(command, deadline) {
+            Ok(()) => {}
+            Err(SendTimeoutError::Disconnected(_)) => return Err(SendError::Stopped),
+            Err(SendTimeoutError::Timeout(_)) => return Err(SendError::Full),
+        }
+        if crate::sync::lock::in_locked_section() {
+            // Reached from code running under the lock (a value dropped there): the
+            // holder, or the woken I/O thread, handles the queue.
+            self.waker.wake();
+            return Ok(());
+        }
+        let must_wake = self.core.with(|core| match core.as_mut() {
+            Some(event_loop) => {
+                event_loop.handle_queued_commands();
+                event_loop.pump();
+                event_loop.needs_attention()
+            }
+            None => true,
+        });
+        if must_wake {
+            self.waker.wake();
+        }
+        Ok(())
+    }
+}
+
+/// Wakes the I/O thread out of its poll.
+pub(super) struct LoopWaker {
+    waker: Waker,
+    wake_pending: AtomicBool,
+}
+
+impl LoopWaker {
+    /// Wakes the loop unless a wake is already pending.
+    pub fn wake(&self) {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            // If waking fails the loop is gone; the dropped reply slot reports that.
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// The I/O thread is awake: the next wake must reach it again.
+    pub fn woken(&self) {
+        self.wake_pending.store(false, Ordering::Release);
+    }
+}
+
+impl EventLoop {
+    /// Handles queued commands until the queue is empty or the socket is full.
+    pub(super) fn handle_queued_commands(&mut self) {
+        while !self.write_blocked() {
+            let Some(Ok(command)) = self.commands.as_ref().map(Receiver::try_recv) else {
+                break;
+            };
+            self.handle_command(command);
+        }
+    }
+
+    fn handle_command(&mut self, command: Command) {
+        match command {
+            Command::Close { done } => self.close(done),
+            Command::Request(request) => self.submit(request),
+            Command::Yield { request, result } => self.answer_invocation(request, result),
+        }
+    }
+}
+
+/// A connected command channel: the poller the I/O thread waits on, the loop's
+/// receiving side and the handle's sending side.
+pub(super) fn command_channel(
+    core: Arc<Core>,
+) -> std::io::Result<(Poll, Receiver<Command>, CommandSender, Arc<LoopWaker>)> {
+    let poll = Poll::new()?;
+    let waker = Arc::new(LoopWaker {
+        waker: Waker::new(poll.registry(), WAKER)?,
+        wake_pending: AtomicBool::new(false),
+    });
+    let (channel, commands) = crossbeam_channel::bounded(COMMAND_QUEUE);
+    let sender = CommandSender {
+        channel,
+        waker: Arc::clone(&waker),
+        core,
+    };
+    Ok((poll, commands, sender, waker))
+}

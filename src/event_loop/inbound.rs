@@ -1,0 +1,85 @@
+//! What the event loop hands up to the client handle: invocations, events and
+//! life-cycle changes, as protocol-level data.
+//!
+//! The loop knows nothing of handlers. It maps the router's registration and
+//! subscription IDs to the local IDs the handle chose ([`LocalId`]) and passes each
+//! item to the handle's [`Inbox`], under the loop's lock. An inbox follows the lock
+//! rule ([`crate::sync::lock`]): it only queues work and returns; handlers run later,
+//! on the worker pool.
+
+use super::status::Joined;
+use crate::error::Error;
+use crate::proto::message::Payload;
+use crate::proto::value::Dict;
+use crate::proto::WampError;
+
+/// The client handle's ID of one registration or subscription; it stays the same
+/// across reconnects, while the router's IDs change.
+pub(crate) type LocalId = u64;
+
+/// A call to one of our procedures.
+#[derive(Debug)]
+pub(crate) struct InboundInvocation {
+    /// The registration it is for.
+    pub registration: LocalId,
+    /// The INVOCATION request ID, to answer with.
+    pub request: u64,
+    /// INVOCATION.Details.
+    pub details: Dict,
+    pub payload: Payload,
+}
+
+/// An event for one of our subscriptions.
+#[derive(Debug)]
+pub(crate) struct InboundEvent {
+    /// The subscription it is for.
+    pub subscription: LocalId,
+    pub publication: u64,
+    /// EVENT.Details.
+    pub details: Dict,
+    pub payload: Payload,
+}
+
+/// A change in the connection's life, for hooks.
+#[derive(Debug, Clone)]
+pub(crate) enum LifeEvent {
+    /// Joined (or rejoined) and restored.
+    Join(Joined),
+    /// A joined session ended, for this reason.
+    Leave(Error),
+    /// The connection is gone.
+    Disconnect,
+    /// The connection state changed.
+    State(super::ConnectionState),
+}
+
+/// Whether the inbox took an invocation.
+#[derive(Debug)]
+pub(crate) enum Admission {
+    /// Queued; the handler answers later.
+    Accepted,
+    /// Refused; answer the caller with this error now.
+    Rejected(WampError),
+}
+
+/// Where the loop hands inbound work. Implemented by the client handle; every method
+/// is called under the loop's lock, so it must only queue work and return.
+pub(crate) trait Inbox: Send + Sync {
+    /// A call to the registration `invocation.registration`.
+    fn invocation(&self, invocation: InboundInvocation) -> Admission;
+
+    /// An event for the subscription `event.subscription`.
+    fn event(&self, event: InboundEvent);
+
+    /// A life-cycle change, in the order they happen.
+    fn life_event(&self, event: LifeEvent);
+
+    /// Whether there is room for more inbound work. While there is not, the loop stops
+    /// reading the socket (the router then sees TCP back-pressure); the inbox calls
+    /// the loop's `resume_reading` once there is room again.
+    fn has_room(&self) -> bool;
+
+    /// The loop stopped: drop queued work (queued invocations were already answered by
+    /// the session's end) and start no more handlers.
+    fn closed(&self);
+}

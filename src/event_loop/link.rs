@@ -1,0 +1,321 @@
+//! The connection to the router: connecting (on a connector thread, join included),
+//! reconnecting with back-off, and noticing a dead connection.
+//!
+//! Design: setting up a connection blocks (DNS, TCP, TLS, the WebSocket or RawSocket
+//! handshake, then HELLO to WELCOME, which may run an authenticator's PBKDF2 or a
+//! custom authenticator), so each attempt runs on a short-lived connector thread,
+//! bounded by `connect_timeout` and abandoned when the client closes. The thread hands
+//! back a joined session; the loop keeps answering commands and enforcing deadlines
+//! meanwhile, and never runs authentication under its lock.
+
+use super::requests::Token;
+use super::EventLoop;
+use crate::error::Error;
+use crate::proto::session::{CloseReason, Output, Session, SessionConfig};
+use crate::proto::value::Dict;
+use crate::transport::{self, ConnectOptions, Received, SetupLimit, Transport};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The poller token of the connection's socket.
+pub(super) const SOCKET: mio::Token = mio::Token(1);
+
+/// The connection, from the loop's point of view.
+pub(super) enum Link {
+    /// Not connected; the next attempt, number `attempt`, starts at `until`.
+    Waiting { until: Instant, attempt: u32 },
+    /// A connector thread is setting up attempt `attempt`; setting `abandoned` stops it.
+    Connecting {
+        attempt: u32,
+        abandoned: Arc<AtomicBool>,
+    },
+    /// Connected and joined.
+    Up(Box<Connection>),
+}
+
+impl Link {
+    /// The joined session, if there is one.
+    pub fn session(&mut self) -> Option<&mut Session<Token>> {
+        match self {
+            Link::Up(connection) => Some(&mut connection.session),
+            _ => None,
+        }
+    }
+}
+
+/// A joined connection.
+pub(super) struct Connection {
+    pub transport: Box<dyn Transport>,
+    pub session: Session<Token>,
+    pub joined_at: Instant,
+    /// Restore requests not yet answered; join hooks wait for them.
+    pub restoring: usize,
+    pub last_heard: Instant,
+    /// A ping is out; declare the connection dead if nothing arrives by then.
+    pub probe_deadline: Option<Instant>,
+    /// The socket did not take everything written: new commands wait until it drains,
+    /// so a slow router slows down publishers instead of our buffer growing without end.
+    pub write_blocked: bool,
+    /// The socket may hold more than the last read batch took.
+    pub unread: bool,
+}
+
+/// What a successful attempt hands back: a transport carrying a joined session.
+pub(super) struct Joined {
+    pub transport: Box<dyn Transport>,
+    pub session: Session<Token>,
+    pub session_id: u64,
+    pub details: Dict,
+}
+
+/// Why an attempt failed, and whether trying again makes sense.
+pub(super) struct AttemptFailed {
+    pub error: Error,
+    /// The router refused the session (ABORT): retrying the same credentials is
+    /// pointless at the first connect.
+    pub refused: bool,
+}
+
+impl From<Error> for AttemptFailed {
+    fn from(error: Error) -> Self {
+        AttemptFailed {
+            error,
+            refused: false,
+        }
+    }
+}
+
+pub(super) type AttemptResult = Result<Joined, AttemptFailed>;
+
+/// Connects and joins within `options.limit`: runs on a connector thread.
+fn connect_and_join(options: &ConnectOptions, config: &SessionConfig) -> AttemptResult {
+    crate::sync::lock::assert_unlocked("joining (authenticators)");
+    let url = &options.url;
+    let lost = |why: String| Error::Connect {
+        url: url.clone(),
+        detail: why,
+    };
+    let mut transport = transport::connect(options)?;
+    let mut config = config.clone();
+    config.serializer = transport.serializer();
+    config.max_message_size = transport.max_outgoing();
+    let mut session = Session::new(config);
+    loop {
+        while let Some(frame) = session.pop_transmit() {
+            transport
+                .send(frame)
+                .map_err(|e| lost(format!("while joining: {e}")))?;
+        }
+        transport
+            .flush()
+            .map_err(|e| lost(format!("while joining: {e}")))?;
+        match session.pop_output() {
+            Some(Output::Joined {
+                session: session_id,
+                details,
+            }) => {
+                transport
+                    .finish_setup()
+                    .map_err(|e| lost(format!("after joining: {e}")))?;
+                return Ok(Joined {
+                    transport,
+                    session,
+                    session_id,
+                    details,
+                });
+            }
+            Some(Output::Closed(reason)) => {
+                let refused = matches!(
+                    reason,
+                    CloseReason::Abort { .. } | CloseReason::ClientAbort { .. }
+                );
+                return Err(AttemptFailed {
+                    error: Error::from(reason),
+                    refused,
+                });
+            }
+            // Nothing else happens before the join.
+            Some(_) => continue,
+            None => {}
+        }
+        match transport.receive() {
+            Ok(Some(Received::Frame(frame))) => session.handle_frame(&frame),
+            Ok(Some(Received::Pong) | None) => {}
+            Err(e) => {
+                let why = if matches!(&e, transport::TransportError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
+                {
+                    "timed out waiting for the router to accept the session".to_owned()
+                } else {
+                    format!("while joining: {e}")
+                };
+                return Err(lost(why).into());
+            }
+        }
+    }
+}
+
+impl EventLoop {
+    /// Starts attempt `attempt` on a connector thread.
+    pub(super) fn start_connecting(&mut self, attempt: u32) {
+        self.set_state(if self.first_join.is_some() {
+            super::ConnectionState::Connecting
+        } else {
+            super::ConnectionState::Reconnecting
+        });
+        log::info!(
+            "connecting to {} (attempt {attempt})",
+            self.settings.connect.url
+        );
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let mut options = self.settings.connect.clone();
+        options.limit = SetupLimit {
+            deadline: Instant::now() + self.settings.connect_timeout,
+            abandoned: Arc::clone(&abandoned),
+        };
+        let session = self.settings.session.clone();
+        let results = self.connected_tx.clone();
+        let waker = Arc::clone(&self.waker);
+        let spawned = std::thread::Builder::new()
+            .name("izaber-wamp-connect".into())
+            .spawn(move || {
+                // If the loop is gone the transport is dropped here, closing the socket.
+                let _ = results.send(connect_and_join(&options, &session));
+                waker.wake();
+            });
+        self.link = Link::Connecting { attempt, abandoned };
+        if let Err(e) = spawned {
+            self.connection_attempt_done(Err(AttemptFailed::from(Error::Connect {
+                url: self.settings.connect.url.clone(),
+                detail: format!("cannot start a connector thread: {e}"),
+            })));
+        }
+    }
+
+    /// A connector thread finished.
+    pub(super) fn connection_attempt_done(&mut self, result: AttemptResult) {
+        let Link::Connecting { attempt, .. } = self.link else {
+            return; // closed meanwhile; dropping the transport closes it
+        };
+        let mut joined = match result {
+            Ok(joined) => joined,
+            Err(failed) => return self.attempt_failed(attempt, failed),
+        };
+        if let Err(e) = joined.transport.register(&self.poll_registry, SOCKET) {
+            let url = self.settings.connect.url.clone();
+            return self.attempt_failed(
+                attempt,
+                AttemptFailed::from(Error::Connect {
+                    url,
+                    detail: e.to_string(),
+                }),
+            );
+        }
+        let now = Instant::now();
+        self.link = Link::Up(Box::new(Connection {
+            transport: joined.transport,
+            session: joined.session,
+            joined_at: now,
+            restoring: 0,
+            last_heard: now,
+            probe_deadline: None,
+            write_blocked: false,
+            // Frames may have arrived with WELCOME; the poller reports only new data.
+            unread: true,
+        }));
+        self.joined(attempt, joined.session_id, joined.details);
+    }
+
+    /// An attempt failed: retry after a back-off, or give up.
+    pub(super) fn attempt_failed(&mut self, attempt: u32, failed: AttemptFailed) {
+        let error = failed.error;
+        log::warn!(
+            "connection attempt {attempt} to {} failed: {error}",
+            self.settings.connect.url
+        );
+        let policy = &self.settings.reconnect;
+        let gave_up = policy.max_attempts.is_some_and(|max| attempt >= max);
+        let refused_at_first = failed.refused && self.first_join.is_some();
+        if !policy.enabled || gave_up || refused_at_first || self.closing.is_some() {
+            return self.end(error);
+        }
+        let delay = policy.delay(attempt, super::random_fraction());
+        log::info!("reconnecting in {delay:?}");
+        self.last_failure = Some(error);
+        self.link = Link::Waiting {
+            until: Instant::now() + delay,
+            attempt,
+        };
+    }
+
+    /// The connection is unusable: let the session fail its requests and close.
+    pub(super) fn fail_connection(&mut self, why: &str) {
+        if let Link::Up(connection) = &mut self.link {
+            connection.session.connection_lost(why);
+        }
+    }
+
+    /// The ping interval, for a transport that answers pings.
+    fn ping_interval(&self, connection: &Connection) -> Option<Duration> {
+        self.settings
+            .ping_interval
+            .filter(|_| connection.transport.probes_liveness())
+    }
+
+    /// The earliest instant the link needs attention without I/O.
+    pub(super) fn link_deadline(&self) -> Option<Instant> {
+        match &self.link {
+            Link::Waiting { until, .. } => Some(*until),
+            Link::Connecting { .. } => None,
+            Link::Up(connection) => {
+                match (connection.probe_deadline, self.ping_interval(connection)) {
+                    (Some(deadline), _) => Some(deadline),
+                    (None, Some(interval)) => Some(connection.last_heard + interval),
+                    (None, None) => None,
+                }
+            }
+        }
+    }
+
+    /// Starts a due attempt, or probes a silent connection and gives up on a dead one.
+    pub(super) fn check_link(&mut self, now: Instant) {
+        let interval = match &self.link {
+            Link::Up(connection) => self.ping_interval(connection),
+            _ => None,
+        };
+        match &mut self.link {
+            // A closing or ended loop starts no new connection.
+            Link::Waiting { until, attempt }
+                if *until <= now && self.closing.is_none() && self.ended.is_none() =>
+            {
+                let attempt = *attempt + 1;
+                self.start_connecting(attempt);
+            }
+            Link::Up(connection) => {
+                if connection.probe_deadline.is_some_and(|d| d <= now) {
+                    let silent = self.settings.pong_timeout;
+                    self.fail_connection(&format!(
+                        "no answer from the router for {silent:?} after a ping"
+                    ));
+                } else if let Some(interval) = interval {
+                    if connection.probe_deadline.is_none()
+                        && connection.last_heard + interval <= now
+                    {
+                        connection.probe_deadline = Some(now + self.settings.pong_timeout);
+                        if let Err(e) = connection.transport.ping() {
+                            self.fail_connection(&e.to_string());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Stops a running attempt: its connector thread ends within a slice.
+    pub(super) fn abandon_attempt(&mut self) {
+        if let Link::Connecting { abandoned, .. } = &self.link {
+            abandoned.store(true, Ordering::Release);
+        }
+    }
+}

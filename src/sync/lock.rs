@@ -1,0 +1,183 @@
+//! The event loop's lock, and the rule every user of it follows.
+//!
+//! # The lock rule
+//!
+//! All connection state sits behind one [`LoopLock`], taken by the I/O thread and by
+//! every thread that sends a request. So that no thread waits long for it:
+//!
+//! 1. **Nothing unbounded and no user code runs under the lock.** Handlers, hooks,
+//!    authenticators (which may run PBKDF2), and drops of user closures all run
+//!    elsewhere: handlers and hooks on the worker pool, authentication on the
+//!    connector thread. [`assert_unlocked`] marks each place that runs user code and
+//!    catches a violation in debug builds. Reading is done in bounded batches.
+//! 2. **Wake-ups wait until the lock is released.** A thread woken while the waker
+//!    still holds the lock often runs at once (the scheduler favours a thread that
+//!    just woke), needs the same lock and goes back to sleep on it: two extra context
+//!    switches per message. So code under the lock only notes whom to wake
+//!    ([`wake`]), and [`LoopLock::with`] wakes them after releasing the lock.
+//! 3. **The lock is not re-entered.** A thread holding it never takes it again; code
+//!    that may be reached under the lock (a value dropped there) checks
+//!    [`in_locked_section`] and hands its work to the I/O thread instead. Nesting is
+//!    caught by a debug assertion.
+
+use parking_lot::Mutex;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// Something a sleeping thread waits on.
+pub(crate) trait Wake: Send + Sync {
+    /// Wakes the thread (or task) waiting on it.
+    fn wake(&self);
+}
+
+thread_local! {
+    /// `Some` while this thread holds a [`LoopLock`]: the wake-ups it put off.
+    static DEFERRED: RefCell<Option<Vec<Arc<dyn Wake>>>> = const { RefCell::new(None) };
+}
+
+/// A mutex that follows the lock rule (see the module docs).
+#[derive(Debug, Default)]
+pub(crate) struct LoopLock<T> {
+    inner: Mutex<T>,
+}
+
+impl<T> LoopLock<T> {
+    /// Runs `section` with the lock held, then the wake-ups it asked for, after the
+    /// lock is released.
+    pub fn with<R>(&self, section: impl FnOnce(&mut T) -> R) -> R {
+        let _deferred = Deferred::begin();
+        let mut guard = self.inner.lock();
+        section(&mut guard)
+        // The guard is dropped before `_deferred`: the lock is free when they wake.
+    }
+}
+
+/// The deferred wake-ups of one locked section; wakes them when dropped, also when
+/// unwinding, so the woken threads never sleep forever.
+struct Deferred;
+
+impl Deferred {
+    fn begin() -> Self {
+        DEFERRED.with(|cell| {
+            let mut deferred = cell.borrow_mut();
+            debug_assert!(
+                deferred.is_none(),
+                "the event loop's lock was taken by a thread that already holds it"
+            );
+            *deferred = Some(Vec::new());
+        });
+        Deferred
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        let deferred = DEFERRED.with(|cell| cell.borrow_mut().take());
+        for target in deferred.into_iter().flatten() {
+            target.wake();
+        }
+    }
+}
+
+/// Whether this thread holds the event loop's lock.
+pub(crate) fn in_locked_section() -> bool {
+    DEFERRED.with(|cell| cell.borrow().is_some())
+}
+
+/// Marks code that runs user code (`what` names it): in debug builds, fails if the
+/// event loop's lock is held.
+#[track_caller]
+pub(crate) fn assert_unlocked(what: &str) {
+    debug_assert!(
+        !in_locked_section(),
+        "{what} must not run under the event loop's lock"
+    );
+}
+
+/// Wakes `target` now, or when the current locked section ends.
+pub(crate) fn wake<T: Wake + 'static>(target: &Arc<T>) {
+    let target_now = DEFERRED.with(|cell| match cell.borrow_mut().as_mut() {
+        Some(deferred) => {
+            deferred.push(Arc::clone(target) as Arc<dyn Wake>);
+            false
+        }
+        None => true,
+    });
+    if target_now {
+        target.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counter(AtomicUsize);
+
+    impl Wake for Counter {
+        fn wake(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn wakes_wait_for_the_end_of_the_section() {
+        let lock = LoopLock::<()>::default();
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        lock.with(|()| {
+            assert!(in_locked_section());
+            wake(&counter);
+            wake(&counter);
+            assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        });
+        assert!(!in_locked_section());
+        assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn outside_a_section_wakes_happen_at_once() {
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        wake(&counter);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn wakes_happen_even_when_the_section_panics() {
+        let lock = LoopLock::<()>::default();
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        let woken = Arc::clone(&counter);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lock.with(|()| {
+                wake(&woken);
+                panic!("boom");
+            })
+        }));
+        assert!(result.is_err());
+        assert!(!in_locked_section());
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    fn taking_the_lock_twice_on_one_thread_is_caught() {
+        let outer = LoopLock::<()>::default();
+        let inner = LoopLock::<()>::default();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            outer.with(|()| inner.with(|()| ()))
+        }));
+        assert!(result.is_err(), "nesting must be caught");
+        assert!(!in_locked_section());
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    fn user_code_under_the_lock_is_caught() {
+        let lock = LoopLock::<()>::default();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lock.with(|()| assert_unlocked("a handler"))
+        }));
+        assert!(result.is_err());
+        assert_unlocked("a handler");
+    }
+}
