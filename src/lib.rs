@@ -102,10 +102,10 @@ pub mod auth {
 }
 
 pub use client::{
-    CallOptions, CallResult, Client, ClientConfig, Event, EventDetails, HandlerError,
-    HandlerResult, Hooks, Invocation, InvocationDetails, InvokePolicy, PublishOptions,
-    ReconnectPolicy, RegisterOptions, Registration, SessionInfo, Stats, SubscribeOptions,
-    Subscription,
+    CallOptions, CallResult, Client, ClientConfig, Concurrency, Event, EventDetails, HandlerError,
+    HandlerResult, Hooks, InboundLimits, Invocation, InvocationDetails, InvokePolicy, Overflow,
+    PublishOptions, QueueConfig, QueueLimits, QueueStats, ReconnectPolicy, RegisterOptions,
+    Registration, SessionInfo, Stats, SubscribeOptions, Subscription,
 };
 pub use error::{Error, Result, WampError};
 pub use event_loop::ConnectionState;

@@ -1,5 +1,6 @@
 //! Settings for one client connection.
 
+use super::concurrency::{Concurrency, InboundLimits};
 use super::hooks::Hooks;
 use crate::error::Error;
 use crate::event_loop::{Backoff, Settings};
@@ -83,6 +84,12 @@ pub struct ClientConfig {
     /// TLS settings for `wss://` and `tcpips://` URLs: extra trusted CAs, a client
     /// certificate, or no verification (default: verify against the system roots).
     pub tls: TlsOptions,
+    /// izaber's concurrency queues: how many handlers of each queue run at once
+    /// (default: no limit, strict naming).
+    pub concurrency: Concurrency,
+    /// How much inbound work waits for handlers before the client stops reading
+    /// (default: 10,000 events per subscription, 64 MiB in all).
+    pub inbound: InboundLimits,
 }
 
 /// Reconnection with exponential back-off and jitter.
@@ -169,6 +176,8 @@ impl ClientConfig {
             hooks: Hooks::default(),
             authextra: Dict::new(),
             tls: TlsOptions::default(),
+            concurrency: Concurrency::default(),
+            inbound: InboundLimits::default(),
         }
     }
 
@@ -258,6 +267,18 @@ impl ClientConfig {
     /// Sets the TLS settings for `wss://` and `tcpips://` URLs.
     pub fn with_tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Sets the concurrency queues.
+    pub fn with_concurrency(mut self, concurrency: Concurrency) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// Sets how much inbound work may wait for handlers.
+    pub fn with_inbound_limits(mut self, limits: InboundLimits) -> Self {
+        self.inbound = limits;
         self
     }
 }

@@ -1,28 +1,34 @@
 //! Running handlers: the client handle's side of the event loop's [`Inbox`].
 //!
 //! The loop hands up invocations, events and life-cycle changes as protocol data,
-//! under its lock; here they are queued and run on the worker pool, turned into
-//! [`Invocation`]s and [`Event`]s only when their handler starts. This is also where
-//! the handler policy lives: a panicking handler is caught, and its caller gets the
-//! client's handler-failure error.
+//! under its lock; here each goes to its registration's or subscription's lane
+//! ([`scheduler`](super::scheduler)), and runs on the worker pool when its
+//! concurrency queue lets it, turned into an [`Invocation`] or [`Event`] only when
+//! its handler starts. This is also where the handler policy lives: a failing or
+//! panicking handler is caught and its caller gets the client's handler-failure
+//! error, shaped as Python izaber sends it.
 //!
-//! Queued work holds no [`Client`], only a weak reference to it: a backlog does not
+//! Waiting work holds no [`Client`], only a weak reference to it: a backlog does not
 //! keep a connection alive after the user dropped the last handle.
 
+use super::concurrency::{Concurrency, InboundLimits, Overflow, QueueLimits};
 use super::handler::{Event, EventDetails, HandlerError, Invocation, InvocationDetails};
 use super::hooks::{HookEvent, Hooks};
+use super::scheduler::{Admit, Item, Lane, Queue, Scheduler};
 use super::session_info::SessionInfo;
 use super::{Client, ClientInner};
+use crate::error::Error;
 use crate::event_loop::{
-    Admission, Command, InboundEvent, InboundInvocation, Inbox, LifeEvent, LocalId,
+    Admission, Command, InboundEvent, InboundInvocation, Inbox, LifeEvent, LocalId, Wakeup,
 };
 use crate::proto::message::Payload;
+use crate::proto::{Value, WampError};
 use crate::sync::lock::assert_unlocked;
 use crate::sync::pool::{SerialQueue, WorkerPool};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -34,160 +40,216 @@ pub(crate) type EventHandler = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// How long a handler's YIELD may wait for room in the loop's command queue.
 const YIELD_WAIT: Duration = Duration::from_secs(60);
+/// How long a worker waits idle for work before its thread exits.
+const WORKER_IDLE: Duration = Duration::from_secs(10);
 
-/// A registered handler, by the local ID the loop knows it under.
-enum Handler {
+/// What runs a lane's items.
+pub(crate) enum LaneHandler {
     Procedure {
-        /// The registered URI, the procedure when the router does not say.
+        /// The registered URI: the procedure when the router does not say.
         uri: Arc<str>,
         handler: ProcedureHandler,
     },
     Topic {
-        /// Events of one subscription are handled one at a time, in order.
-        queue: Arc<SerialQueue<InboundEvent>>,
+        /// The subscribed URI: the topic when the router does not say.
+        uri: Arc<str>,
+        handler: EventHandler,
     },
 }
 
-/// The client handle's inbox: handlers by local ID, and the pool they run on.
-pub(crate) struct Dispatcher {
-    client: Weak<ClientInner>,
-    handlers: RwLock<HashMap<LocalId, Handler>>,
+/// How a registration or subscription takes its work.
+pub(crate) struct LaneOptions<'a> {
+    pub queue: &'a str,
+    pub ordered: bool,
+    pub overflow: Overflow,
+}
+
+/// What workers need: the scheduler, the pool, and the way back to the client.
+struct Runner {
+    scheduler: Scheduler<LaneHandler>,
     pool: WorkerPool,
+    client: Weak<ClientInner>,
+    failure_uri: String,
+    wakeup: Wakeup,
+}
+
+/// The client handle's inbox: lanes by local ID, and the pool they run on.
+pub(crate) struct Dispatcher {
+    runner: Arc<Runner>,
+    lanes: RwLock<HashMap<LocalId, Arc<Lane<LaneHandler>>>>,
+    concurrency: Mutex<Concurrency>,
     hooks: Hooks,
     hook_queue: Arc<SerialQueue<HookJob>>,
-    failure_uri: String,
-    closed: AtomicBool,
 }
 
 type HookJob = Box<dyn FnOnce() + Send>;
 
+/// The settings a dispatcher takes from the client's configuration.
+pub(crate) struct DispatchSettings {
+    pub hooks: Hooks,
+    pub failure_uri: String,
+    pub max_threads: usize,
+    pub concurrency: Concurrency,
+    pub inbound: InboundLimits,
+}
+
 impl Dispatcher {
     /// A dispatcher for the client `client` (not yet fully built: only used once
-    /// handlers run).
-    pub fn new(
-        client: Weak<ClientInner>,
-        hooks: Hooks,
-        failure_uri: String,
-        max_threads: usize,
-    ) -> Self {
-        Dispatcher {
+    /// handlers run); `wakeup` wakes the loop when there is room to read again.
+    pub fn new(client: Weak<ClientInner>, settings: DispatchSettings, wakeup: Wakeup) -> Self {
+        let pool = WorkerPool::new("izaber-wamp-handler", settings.max_threads, WORKER_IDLE);
+        let runner = Runner {
+            scheduler: Scheduler::new(settings.inbound, settings.max_threads),
+            pool,
             client,
-            handlers: RwLock::new(HashMap::new()),
-            pool: WorkerPool::new("izaber-wamp-handler", max_threads, Duration::from_secs(10)),
-            hooks,
+            failure_uri: settings.failure_uri,
+            wakeup,
+        };
+        Dispatcher {
+            runner: Arc::new(runner),
+            lanes: RwLock::new(HashMap::new()),
+            concurrency: Mutex::new(settings.concurrency),
+            hooks: settings.hooks,
             hook_queue: SerialQueue::new(|job: HookJob| job()),
-            failure_uri,
-            closed: AtomicBool::new(false),
         }
     }
 
-    /// Adds the handler of a registration about to be made, under `local`.
-    pub fn add_procedure(&self, local: LocalId, uri: &str, handler: ProcedureHandler) {
-        let handler = Handler::Procedure {
-            uri: uri.into(),
-            handler,
-        };
-        self.handlers.write().insert(local, handler);
+    /// The queue `name`, made with its configured limits on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when strict naming is on and `name` is not configured.
+    fn queue(&self, name: &str) -> Result<Arc<Queue<LaneHandler>>, Error> {
+        let limits = self.concurrency.lock().limits(name).ok_or_else(|| {
+            Error::Config(format!(
+                "concurrency queue {name:?} has not been defined (add it to \
+                 concurrency_configs, or turn concurrency_strict_naming off)"
+            ))
+        })?;
+        Ok(self.runner.scheduler.queue(name, || limits))
     }
 
-    /// Adds the handler of a subscription about to be made, under `local`.
-    pub fn add_topic(self: &Arc<Self>, local: LocalId, uri: &str, handler: EventHandler) {
-        let uri: Arc<str> = uri.into();
-        let client = self.client.clone();
-        let topic = uri;
-        let queue = SerialQueue::new(move |event: InboundEvent| {
-            let Some(inner) = client.upgrade() else {
-                return; // the client is gone: its backlog is dropped
-            };
-            if inner.dispatcher.closed.load(Ordering::Acquire) {
-                return;
-            }
-            let event = Event::new(event, &topic, Client::from_inner(inner));
-            assert_unlocked("an event handler");
-            if catch_unwind(AssertUnwindSafe(|| handler(event))).is_err() {
-                log::error!("an event handler for {topic} panicked");
-            }
-        });
-        self.handlers
-            .write()
-            .insert(local, Handler::Topic { queue });
+    /// Adds the lane of a registration or subscription about to be made, under `local`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the options name an undefined queue.
+    pub fn add(
+        &self,
+        local: LocalId,
+        handler: LaneHandler,
+        options: &LaneOptions<'_>,
+    ) -> Result<(), Error> {
+        let queue = self.queue(options.queue)?;
+        let lane = Lane::new(queue, handler, options.ordered, options.overflow);
+        self.lanes.write().insert(local, lane);
+        Ok(())
     }
 
-    /// Removes the handler under `local` (unregistered, unsubscribed, or never made).
+    /// Removes the lane under `local` (unregistered, unsubscribed, or never made).
+    /// Invocations still waiting in it are answered with `no_such_registration`.
     pub fn remove(&self, local: LocalId) {
         // Dropped here, outside the loop's lock: the handler may hold user values.
-        let removed = self.handlers.write().remove(&local);
-        drop(removed);
+        let Some(lane) = self.lanes.write().remove(&local) else {
+            return;
+        };
+        for item in self.runner.scheduler.close_lane(&lane) {
+            if let Item::Invocation(invocation) = item {
+                let error = WampError::new("wamp.error.no_such_registration");
+                self.runner.answer(invocation.request, Err(error));
+            }
+        }
     }
 
-    /// Runs an invocation's handler; its answer goes back as a YIELD command.
-    fn run_invocation(
-        &self,
-        invocation: InboundInvocation,
-        uri: Arc<str>,
-        handler: ProcedureHandler,
-    ) {
-        let client = self.client.clone();
-        let failure_uri = self.failure_uri.clone();
-        self.pool.execute(move || {
-            let Some(inner) = client.upgrade() else {
-                return; // the client is gone, and the caller already got an error
-            };
-            if inner.dispatcher.closed.load(Ordering::Acquire) {
-                return;
-            }
-            let request = invocation.request;
-            let commands = inner.commands.clone();
-            let invocation = Invocation {
-                args: invocation.payload.args,
-                kwargs: invocation.payload.kwargs,
-                details: InvocationDetails::from_raw(invocation.details, &uri),
-                client: Client::from_inner(inner),
-            };
-            assert_unlocked("a procedure handler");
-            let result = match catch_unwind(AssertUnwindSafe(|| handler(invocation))) {
-                Ok(Ok(result)) => Ok(Payload::new(result.args, result.kwargs)),
-                Ok(Err(error)) => Err(error.into_wamp(&failure_uri)),
-                Err(panic) => {
-                    let message = panic_message(panic.as_ref());
-                    log::error!("a procedure handler panicked: {message}");
-                    Err(
-                        HandlerError::Failed(format!("the handler panicked: {message}"))
-                            .into_wamp(&failure_uri),
-                    )
-                }
-            };
-            // If the loop is gone the caller already got a connection error.
-            let _ = commands.send(
-                Command::Yield { request, result },
-                Instant::now() + YIELD_WAIT,
-            );
-        });
+    /// Sets the limits of queue `name` for the lanes using it now and later.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when strict naming is on and `name` is not configured.
+    pub fn set_limits(&self, name: &str, limits: QueueLimits) -> Result<(), Error> {
+        let queue = self.queue(name)?;
+        {
+            let mut concurrency = self.concurrency.lock();
+            let entry = concurrency.queues.entry(name.to_owned()).or_default();
+            entry.concurrency_max = Some(limits.concurrency_max);
+            entry.queue_max = limits.queue_max;
+        }
+        self.runner.scheduler.set_limits(&queue, limits);
+        self.runner.start_ready(&queue);
+        Ok(())
     }
+
+    /// Every queue in use, for statistics.
+    pub fn queues(&self) -> Vec<Arc<Queue<LaneHandler>>> {
+        self.runner.scheduler.queues()
+    }
+
+    /// Events dropped so far by lanes' overflow policies and waitlists.
+    pub fn dropped_events(&self) -> u64 {
+        self.runner.scheduler.dropped_events.load(Ordering::Relaxed)
+    }
+
+    fn lane(&self, local: LocalId) -> Option<Arc<Lane<LaneHandler>>> {
+        self.lanes.read().get(&local).cloned()
+    }
+}
+
+/// The error an invocation gets when its queue's waitlist is full: the wording of
+/// Python izaber, so Python callers see what they see from Python callees.
+fn waitlist_full(failure_uri: &str, queue: &str) -> WampError {
+    let message = format!("Queue {queue} waitlist full");
+    WampError::new(failure_uri).with_args(vec![
+        Value::from(format!("Call failed: {message}")),
+        Value::from(message),
+    ])
 }
 
 impl Inbox for Dispatcher {
     fn invocation(&self, invocation: InboundInvocation) -> Admission {
-        let found = match self.handlers.read().get(&invocation.registration) {
-            Some(Handler::Procedure { uri, handler }) => {
-                Some((Arc::clone(uri), Arc::clone(handler)))
-            }
-            _ => None,
+        let Some(lane) = self.lane(invocation.registration) else {
+            return Admission::Rejected(WampError::new("wamp.error.no_such_registration"));
         };
-        match found {
-            Some((uri, handler)) => {
-                self.run_invocation(invocation, uri, handler);
+        match self
+            .runner
+            .scheduler
+            .admit(&lane, Item::Invocation(invocation))
+        {
+            Admit::Start(item) => {
+                self.runner.spawn(lane, item);
                 Admission::Accepted
             }
-            None => Admission::Rejected(crate::proto::WampError::new(
-                "wamp.error.no_such_registration",
-            )),
+            Admit::Queued => Admission::Accepted,
+            Admit::WaitlistFull => {
+                log::warn!(
+                    "queue {} waitlist full: an invocation was refused",
+                    lane.queue.name
+                );
+                Admission::Rejected(waitlist_full(&self.runner.failure_uri, &lane.queue.name))
+            }
+            Admit::Dropped => {
+                Admission::Rejected(WampError::new("wamp.error.no_such_registration"))
+            }
         }
     }
 
     fn event(&self, event: InboundEvent) {
-        if let Some(Handler::Topic { queue, .. }) = self.handlers.read().get(&event.subscription) {
-            queue.push(event, &self.pool);
+        let Some(lane) = self.lane(event.subscription) else {
+            return; // an event racing the unsubscribe
+        };
+        match self.runner.scheduler.admit(&lane, Item::Event(event)) {
+            Admit::Start(item) => self.runner.spawn(lane, item),
+            Admit::Queued => {}
+            Admit::WaitlistFull => {
+                self.runner
+                    .scheduler
+                    .dropped_events
+                    .fetch_add(1, Ordering::Relaxed);
+                log_dropped(&lane.queue.name, "its queue's waitlist is full");
+            }
+            Admit::Dropped if !self.runner.scheduler.is_closed() => {
+                log_dropped(&lane.queue.name, "its subscription's events are full")
+            }
+            Admit::Dropped => {}
         }
     }
 
@@ -203,22 +265,182 @@ impl Inbox for Dispatcher {
         let job = self.hooks.job(event);
         // A queued hook must not keep the client alive: when the user drops the last
         // handle, the client closes at once, and hooks still queued are skipped.
-        let client = self.client.clone();
+        let client = self.runner.client.clone();
         let run = move || {
             if let Some(inner) = client.upgrade() {
                 assert_unlocked("a hook");
                 job(&Client::from_inner(inner));
             }
         };
-        self.hook_queue.push(Box::new(run), &self.pool);
+        self.hook_queue.push(Box::new(run), &self.runner.pool);
     }
 
     fn has_room(&self) -> bool {
-        true
+        self.runner.scheduler.has_room()
     }
 
-    fn closed(&self) {
-        self.closed.store(true, Ordering::Release);
+    fn closed(&self) -> Vec<(u64, WampError)> {
+        if self.runner.scheduler.is_closed() {
+            return Vec::new();
+        }
+        self.runner.scheduler.close();
+        let lanes: Vec<_> = self.lanes.read().values().cloned().collect();
+        let mut unanswered = Vec::new();
+        let mut dropped = 0u64;
+        for lane in lanes {
+            for item in self.runner.scheduler.close_lane(&lane) {
+                match item {
+                    Item::Invocation(invocation) => unanswered.push((
+                        invocation.request,
+                        HandlerError::failed("the callee is closing")
+                            .into_wamp(&self.runner.failure_uri),
+                    )),
+                    Item::Event(_) => dropped += 1,
+                }
+            }
+        }
+        if dropped > 0 || !unanswered.is_empty() {
+            log::warn!(
+                "closing: {dropped} queued events dropped, {} queued invocations refused",
+                unanswered.len()
+            );
+        }
+        self.runner
+            .scheduler
+            .dropped_events
+            .fetch_add(dropped, Ordering::Relaxed);
+        // Workers exit once their item is done; hooks still queued run first.
+        self.runner.pool.shut_down();
+        unanswered
+    }
+}
+
+/// Logs a dropped event, at most once a second, saying how many were dropped since.
+fn log_dropped(queue: &str, why: &str) {
+    static LAST: Mutex<Option<(Instant, u64)>> = Mutex::new(None);
+    let mut last = LAST.lock();
+    let now = Instant::now();
+    match &mut *last {
+        Some((when, count)) if now.duration_since(*when) < Duration::from_secs(1) => *count += 1,
+        _ => {
+            let since = last.map_or(0, |(_, count)| count);
+            log::warn!(
+                "an event for queue {queue} was dropped: {why} ({since} more dropped before \
+                 this one, counted in Stats::events_dropped)"
+            );
+            *last = Some((now, 0));
+        }
+    }
+}
+
+impl Runner {
+    /// Runs `item` of `lane` on a worker, then whatever the scheduler hands it next.
+    fn spawn(self: &Arc<Self>, lane: Arc<Lane<LaneHandler>>, item: Item) {
+        let runner = Arc::clone(self);
+        self.pool.execute(move || runner.work(lane, item));
+    }
+
+    fn work(self: Arc<Self>, mut lane: Arc<Lane<LaneHandler>>, mut item: Item) {
+        loop {
+            self.run(&lane, item);
+            if self.scheduler.room_regained() {
+                self.wakeup.wake();
+            }
+            match self.scheduler.finished(&lane) {
+                Some((next_lane, next_item)) => (lane, item) = (next_lane, next_item),
+                None => break,
+            }
+        }
+        if self.scheduler.take_starved() {
+            for queue in self.scheduler.queues() {
+                self.start_ready(&queue);
+            }
+        }
+    }
+
+    /// Starts ready work of `queue` that waited for a slot or a worker.
+    fn start_ready(self: &Arc<Self>, queue: &Arc<Queue<LaneHandler>>) {
+        for (lane, item) in self.scheduler.start_ready(queue) {
+            self.spawn(lane, item);
+        }
+    }
+
+    /// Runs one item's handler, unless the client is gone or closing.
+    fn run(&self, lane: &Lane<LaneHandler>, item: Item) {
+        let Some(inner) = self.client.upgrade() else {
+            return; // the client is gone: the router answers its callers
+        };
+        if self.scheduler.is_closed() {
+            if let Item::Invocation(invocation) = item {
+                let error =
+                    HandlerError::failed("the callee is closing").into_wamp(&self.failure_uri);
+                self.answer(invocation.request, Err(error));
+            }
+            return;
+        }
+        let client = Client::from_inner(inner);
+        let started = Instant::now();
+        let failed = match (&lane.handler, item) {
+            (LaneHandler::Procedure { uri, handler }, Item::Invocation(invocation)) => {
+                self.invoke(handler, uri, invocation, client)
+            }
+            (LaneHandler::Topic { uri, handler }, Item::Event(event)) => {
+                let event = Event::new(event, uri, client);
+                assert_unlocked("an event handler");
+                let panicked = catch_unwind(AssertUnwindSafe(|| handler(event))).is_err();
+                if panicked {
+                    log::error!("an event handler for {uri} panicked");
+                }
+                panicked
+            }
+            // The loop hands invocations only to registrations, events to subscriptions.
+            _ => false,
+        };
+        lane.queue.counters.record(started.elapsed(), failed);
+    }
+
+    /// Runs a procedure handler and sends its answer; true when it failed.
+    fn invoke(
+        &self,
+        handler: &ProcedureHandler,
+        uri: &str,
+        invocation: InboundInvocation,
+        client: Client,
+    ) -> bool {
+        let request = invocation.request;
+        let invocation = Invocation {
+            args: invocation.payload.args,
+            kwargs: invocation.payload.kwargs,
+            details: InvocationDetails::from_raw(invocation.details, uri),
+            client,
+        };
+        assert_unlocked("a procedure handler");
+        let result = match catch_unwind(AssertUnwindSafe(|| handler(invocation))) {
+            Ok(Ok(result)) => Ok(Payload::new(result.args, result.kwargs)),
+            Ok(Err(error)) => Err(error.into_wamp(&self.failure_uri)),
+            Err(panic) => {
+                let message = panic_message(panic.as_ref());
+                log::error!("a procedure handler for {uri} panicked: {message}");
+                Err(
+                    HandlerError::failed(format!("the handler panicked: {message}"))
+                        .into_wamp(&self.failure_uri),
+                )
+            }
+        };
+        let failed = result.is_err();
+        self.answer(request, result);
+        failed
+    }
+
+    /// Sends the answer to INVOCATION `request` (outside the loop's lock).
+    fn answer(&self, request: u64, result: Result<Payload, WampError>) {
+        if let Some(inner) = self.client.upgrade() {
+            // If the loop is gone the caller already got a connection error.
+            let _ = inner.commands.send(
+                Command::Yield { request, result },
+                Instant::now() + YIELD_WAIT,
+            );
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! * `config.rs`, `options.rs`: connection settings and per-request options.
 //! * `handler.rs`: what handlers receive and return.
 
+mod concurrency;
 mod config;
 mod dispatch;
 pub(crate) mod handler;
@@ -12,9 +13,11 @@ pub(crate) mod hooks;
 mod options;
 pub(crate) mod payload;
 mod requests;
+mod scheduler;
 mod session_info;
 mod stats;
 
+pub use concurrency::{Concurrency, InboundLimits, Overflow, QueueConfig, QueueLimits};
 pub use config::{ClientConfig, ReconnectPolicy};
 pub use handler::{
     CallResult, Event, EventDetails, HandlerError, HandlerResult, Invocation, InvocationDetails,
@@ -23,11 +26,11 @@ pub use handler::{
 pub use hooks::Hooks;
 pub use options::{CallOptions, InvokePolicy, PublishOptions, RegisterOptions, SubscribeOptions};
 pub use session_info::SessionInfo;
-pub use stats::Stats;
+pub use stats::{QueueStats, Stats};
 
 use crate::error::{Error, Result};
 use crate::event_loop::{self, Command, CommandSender, ConnectionState, Status};
-use dispatch::Dispatcher;
+use dispatch::{DispatchSettings, Dispatcher};
 use parking_lot::Mutex;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -101,15 +104,18 @@ impl Client {
         let settings = config.loop_settings()?;
         let status = Arc::new(Status::default());
         let (commands, prepared) = event_loop::prepare(&config.url)?;
+        let dispatch = DispatchSettings {
+            hooks: config.hooks.clone(),
+            failure_uri: config.handler_failure_uri.clone(),
+            max_threads: config.max_handler_threads,
+            concurrency: config.concurrency.clone(),
+            inbound: config.inbound,
+        };
+        let wakeup = commands.wakeup();
         let inner = Arc::new_cyclic(|weak| ClientInner {
             commands,
             status: Arc::clone(&status),
-            dispatcher: Arc::new(Dispatcher::new(
-                weak.clone(),
-                config.hooks.clone(),
-                config.handler_failure_uri.clone(),
-                config.max_handler_threads,
-            )),
+            dispatcher: Arc::new(Dispatcher::new(weak.clone(), dispatch, wakeup)),
             config,
             last_local_id: AtomicU64::new(0),
             closed: AtomicBool::new(false),
@@ -194,9 +200,27 @@ impl Client {
         *self.inner.status.state.lock()
     }
 
-    /// Message and request counters since the client was created.
+    /// Message, request and queue counters since the client was created.
     pub fn stats(&self) -> Stats {
-        Stats::from_counters(&self.inner.status.counters)
+        Stats::collect(&self.inner.status.counters, &self.inner.dispatcher)
+    }
+
+    /// Changes the limits of concurrency queue `name` at run time, for its
+    /// registrations and subscriptions now and later (as Python izaber's
+    /// `queue.configure(concurrency_max=...)`).
+    ///
+    /// ```no_run
+    /// # let client: izaber_wamp::Client = unimplemented!();
+    /// use izaber_wamp::QueueLimits;
+    /// client.set_queue_limits("default", QueueLimits::new(4, Some(100)))?;
+    /// # Ok::<(), izaber_wamp::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when strict naming is on and `name` is not configured.
+    pub fn set_queue_limits(&self, name: &str, limits: QueueLimits) -> Result<()> {
+        self.inner.dispatcher.set_limits(name, limits)
     }
 
     /// The client's life-cycle callbacks (shared with its configuration); hooks added

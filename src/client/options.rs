@@ -1,5 +1,6 @@
 //! Per-request options.
 
+use super::concurrency::{Overflow, DEFAULT_QUEUE};
 use crate::proto::uri::MatchPolicy;
 use crate::proto::value::{Dict, Value};
 use std::time::Duration;
@@ -85,6 +86,9 @@ pub struct RegisterOptions {
     pub force_reregister: bool,
     /// Overrides the client's default timeout for the REGISTER request.
     pub timeout: Option<Duration>,
+    /// The concurrency queue its invocations wait in (`None`: `default`; see
+    /// [`Concurrency`](crate::Concurrency)).
+    pub queue: Option<String>,
     /// Further REGISTER options sent as given.
     pub extra: Dict,
 }
@@ -113,6 +117,17 @@ impl RegisterOptions {
         self
     }
 
+    /// Runs its invocations in concurrency queue `name` (see
+    /// [`Concurrency`](crate::Concurrency)).
+    pub fn queue(mut self, name: impl Into<String>) -> Self {
+        self.queue = Some(name.into());
+        self
+    }
+
+    pub(crate) fn queue_name(&self) -> &str {
+        self.queue.as_deref().unwrap_or(DEFAULT_QUEUE)
+    }
+
     pub(crate) fn to_dict(&self) -> Dict {
         let mut options = self.extra.clone();
         if self.match_policy != MatchPolicy::Exact {
@@ -129,7 +144,17 @@ impl RegisterOptions {
 }
 
 /// Options for [`Client::subscribe_with`](crate::Client::subscribe_with).
-#[derive(Debug, Clone, Default)]
+///
+/// ```
+/// use izaber_wamp::{Overflow, SubscribeOptions};
+/// // Up to 4 events at once (as the `workers` queue allows), dropping the oldest
+/// // when the handlers fall behind.
+/// let options = SubscribeOptions::new()
+///     .queue("workers")
+///     .ordered(false)
+///     .overflow(Overflow::DropOldest);
+/// ```
+#[derive(Debug, Clone)]
 pub struct SubscribeOptions {
     /// How the topic URI is matched.
     pub match_policy: MatchPolicy,
@@ -137,12 +162,34 @@ pub struct SubscribeOptions {
     pub get_retained: bool,
     /// Overrides the client's default timeout for the SUBSCRIBE request.
     pub timeout: Option<Duration>,
+    /// The concurrency queue its events wait in (`None`: `default`).
+    pub queue: Option<String>,
+    /// Events handled one at a time, in the order they arrived (true, the default);
+    /// false runs them concurrently, as many as the queue allows, so they may finish
+    /// in any order (as Python izaber does).
+    pub ordered: bool,
+    /// What happens when the handler falls behind (default: back-pressure).
+    pub overflow: Overflow,
     /// Further SUBSCRIBE options sent as given.
     pub extra: Dict,
 }
 
+impl Default for SubscribeOptions {
+    fn default() -> Self {
+        SubscribeOptions {
+            match_policy: MatchPolicy::default(),
+            get_retained: false,
+            timeout: None,
+            queue: None,
+            ordered: true,
+            overflow: Overflow::default(),
+            extra: Dict::new(),
+        }
+    }
+}
+
 impl SubscribeOptions {
-    /// Default options: exact match.
+    /// Default options: exact match, events one at a time in order, back-pressure.
     pub fn new() -> Self {
         Self::default()
     }
@@ -151,6 +198,28 @@ impl SubscribeOptions {
     pub fn match_policy(mut self, policy: MatchPolicy) -> Self {
         self.match_policy = policy;
         self
+    }
+
+    /// Handles its events in concurrency queue `name`.
+    pub fn queue(mut self, name: impl Into<String>) -> Self {
+        self.queue = Some(name.into());
+        self
+    }
+
+    /// One event at a time in order (true), or concurrently (false).
+    pub fn ordered(mut self, ordered: bool) -> Self {
+        self.ordered = ordered;
+        self
+    }
+
+    /// What happens when the handler falls behind.
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
+        self
+    }
+
+    pub(crate) fn queue_name(&self) -> &str {
+        self.queue.as_deref().unwrap_or(DEFAULT_QUEUE)
     }
 
     pub(crate) fn to_dict(&self) -> Dict {

@@ -1,7 +1,8 @@
 //! The request methods of [`Client`]: each builds a request, hands it to the event
 //! loop and waits on its reply slot, at most until the request's deadline.
 
-use super::dispatch::{EventHandler, ProcedureHandler};
+use super::concurrency::Overflow;
+use super::dispatch::{LaneHandler, LaneOptions};
 use super::payload::{to_args, to_kwargs};
 use super::{
     CallOptions, CallResult, Client, Event, HandlerResult, Invocation, PublishOptions,
@@ -123,10 +124,17 @@ impl Client {
     {
         let procedure = self.full_uri(procedure).into_owned();
         let local = self.inner.next_local_id();
-        let handler: ProcedureHandler = Arc::new(handler);
-        self.inner
-            .dispatcher
-            .add_procedure(local, &procedure, handler);
+        let handler = LaneHandler::Procedure {
+            uri: procedure.as_str().into(),
+            handler: Arc::new(handler),
+        };
+        // Invocations run concurrently, as many as their queue allows.
+        let lane = LaneOptions {
+            queue: options.queue_name(),
+            ordered: false,
+            overflow: Overflow::Backpressure,
+        };
+        self.inner.dispatcher.add(local, handler, &lane)?;
         let body = Body::Register {
             local,
             procedure: procedure.clone(),
@@ -193,8 +201,16 @@ impl Client {
     {
         let topic = self.full_uri(topic).into_owned();
         let local = self.inner.next_local_id();
-        let handler: EventHandler = Arc::new(handler);
-        self.inner.dispatcher.add_topic(local, &topic, handler);
+        let handler = LaneHandler::Topic {
+            uri: topic.as_str().into(),
+            handler: Arc::new(handler),
+        };
+        let lane = LaneOptions {
+            queue: options.queue_name(),
+            ordered: options.ordered,
+            overflow: options.overflow,
+        };
+        self.inner.dispatcher.add(local, handler, &lane)?;
         let body = Body::Subscribe {
             local,
             topic: topic.clone(),

@@ -57,6 +57,11 @@ pub(crate) struct CommandSender {
 }
 
 impl CommandSender {
+    /// What wakes the I/O thread.
+    pub fn wakeup(&self) -> super::inbound::Wakeup {
+        super::inbound::Wakeup(Arc::clone(&self.waker))
+    }
+
     /// Queues the command and handles the queue on this thread, as soon as the lock
     /// is free; the I/O thread is woken only when it must notice something. Waits for
     /// room in the queue until `deadline`.
@@ -88,7 +93,7 @@ impl CommandSender {
 }
 
 /// Wakes the I/O thread out of its poll.
-pub(super) struct LoopWaker {
+pub(crate) struct LoopWaker {
     waker: Waker,
     wake_pending: AtomicBool,
 }

@@ -27,6 +27,8 @@ pub(crate) struct InboundInvocation {
     /// INVOCATION.Details.
     pub details: Dict,
     pub payload: Payload,
+    /// The size of its frame on the wire, to bound the memory waiting work holds.
+    pub size: usize,
 }
 
 /// An event for one of our subscriptions.
@@ -38,6 +40,8 @@ pub(crate) struct InboundEvent {
     /// EVENT.Details.
     pub details: Dict,
     pub payload: Payload,
+    /// The size of its frame on the wire, to bound the memory waiting work holds.
+    pub size: usize,
 }
 
 /// A change in the connection's life, for hooks.
@@ -75,11 +79,23 @@ pub(crate) trait Inbox: Send + Sync {
     fn life_event(&self, event: LifeEvent);
 
     /// Whether there is room for more inbound work. While there is not, the loop stops
-    /// reading the socket (the router then sees TCP back-pressure); the inbox calls
-    /// the loop's `resume_reading` once there is room again.
+    /// reading the socket (the router then sees TCP back-pressure); the inbox wakes
+    /// the loop ([`Wakeup`]) once there is room again.
     fn has_room(&self) -> bool;
 
-    /// The loop stopped: drop queued work (queued invocations were already answered by
-    /// the session's end) and start no more handlers.
-    fn closed(&self);
+    /// The client is closing: start no more handlers and drop queued work. Returns the
+    /// queued invocations, each with the error to answer its caller with before the
+    /// session ends. Called again when the loop stops; then it returns nothing new.
+    fn closed(&self) -> Vec<(u64, WampError)>;
+}
+
+/// Wakes the event loop's I/O thread, e.g. when the inbox has room again.
+#[derive(Clone)]
+pub(crate) struct Wakeup(pub(super) std::sync::Arc<super::handoff::LoopWaker>);
+
+impl Wakeup {
+    /// Wakes the I/O thread (a no-op while a wake is pending).
+    pub fn wake(&self) {
+        self.0.wake();
+    }
 }

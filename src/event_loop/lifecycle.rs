@@ -214,10 +214,17 @@ impl EventLoop {
             return;
         }
         self.closing = Some((Instant::now() + GOODBYE_WAIT, vec![done]));
-        self.inbox.closed();
+        // Invocations that will never run are answered before the session ends, so
+        // their callers are not left waiting.
+        let unanswered = self.inbox.closed();
         self.abandon_attempt();
         match self.link.session() {
-            Some(session) => session.goodbye("wamp.close.close_realm"),
+            Some(session) => {
+                for (request, error) in unanswered {
+                    session.yield_error(request, error);
+                }
+                session.goodbye("wamp.close.close_realm")
+            }
             None => self.end(Error::Closed),
         }
     }
@@ -255,7 +262,8 @@ impl EventLoop {
         *self.status.session.lock() = None;
         *self.status.ended.lock() = Some(error.clone());
         self.set_state(ConnectionState::Closed);
-        self.inbox.closed();
+        // The session is gone: invocations still queued cannot be answered any more.
+        drop(self.inbox.closed());
         self.fail_requests(&error);
         // Commands that raced the end get the same answer as everyone else; later
         // sends fail on the dropped receiver.

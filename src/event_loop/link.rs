@@ -292,7 +292,12 @@ impl EventLoop {
                 self.start_connecting(attempt);
             }
             Link::Up(connection) => {
-                if connection.probe_deadline.is_some_and(|d| d <= now) {
+                if !self.inbox.has_room() {
+                    // Back-pressure holds reading, so no answer to a ping could be
+                    // read: the router is not silent, we are not listening.
+                    connection.last_heard = now;
+                    connection.probe_deadline = None;
+                } else if connection.probe_deadline.is_some_and(|d| d <= now) {
                     let silent = self.settings.pong_timeout;
                     self.fail_connection(&format!(
                         "no answer from the router for {silent:?} after a ping"

@@ -27,7 +27,9 @@ mod requests;
 mod status;
 
 pub(crate) use handoff::{Command, CommandSender, SendError};
-pub(crate) use inbound::{Admission, InboundEvent, InboundInvocation, Inbox, LifeEvent, LocalId};
+pub(crate) use inbound::{
+    Admission, InboundEvent, InboundInvocation, Inbox, LifeEvent, LocalId, Wakeup,
+};
 pub(crate) use requests::{Body, Operation, Request};
 pub use status::ConnectionState;
 pub(crate) use status::{Counters, Status};
@@ -120,6 +122,8 @@ pub(crate) struct EventLoop {
     ended: Option<Error>,
     /// When the sleeping I/O thread wakes by itself (`None`: only on I/O or a wake).
     sleeping_until: Option<Instant>,
+    /// The wire size of the frame being handled, for the inbox's memory bound.
+    frame_size: usize,
 }
 
 /// An event loop made but not yet started: its lock, poller and command queue.
@@ -201,6 +205,7 @@ pub(crate) fn start(
             closing: None,
             ended: None,
             sleeping_until: None,
+            frame_size: 0,
         })
     });
     let io_core = Arc::clone(&core);
@@ -362,6 +367,7 @@ impl EventLoop {
                     if let Received::Frame(frame) = received {
                         Counters::bump(&self.status.counters.messages_received);
                         connection.session.handle_frame(&frame);
+                        self.frame_size = frame.len();
                         self.handle_outputs();
                     }
                 }
@@ -478,6 +484,7 @@ impl EventLoop {
                 request,
                 details,
                 payload,
+                size: self.frame_size,
             }),
             None => Admission::Rejected(WampError::new("wamp.error.no_such_registration")),
         };
@@ -508,6 +515,7 @@ impl EventLoop {
                 publication,
                 details: details.clone(),
                 payload: payload.clone(),
+                size: self.frame_size,
             });
         }
         self.inbox.event(InboundEvent {
@@ -515,6 +523,7 @@ impl EventLoop {
             publication,
             details,
             payload,
+            size: self.frame_size,
         });
     }
 

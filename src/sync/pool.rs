@@ -4,11 +4,16 @@
 //! of the same client; with a fixed pool, enough such handlers would occupy every
 //! worker and wait forever for invocations nobody can run. So a job that finds no idle
 //! worker gets a new thread (up to a generous cap), and threads that stay idle for a
-//! while exit, so an idle client keeps no workers at all.
+//! while exit, so an idle client keeps no workers at all. Once the pool is shut down
+//! (its client closed), workers exit as soon as the queued jobs are done.
+//!
+//! The pool's own job queue is not bounded here: its users bound the work they hand
+//! it (the client's dispatcher admits only a bounded amount of inbound work).
 
+use super::lock::{wake, Wake};
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +29,7 @@ struct Shared {
     threads: AtomicUsize,
     max_threads: usize,
     idle_timeout: Duration,
+    shut_down: AtomicBool,
     name: String,
 }
 
@@ -43,6 +49,7 @@ impl WorkerPool {
             threads: AtomicUsize::new(0),
             max_threads: max_threads.max(1),
             idle_timeout,
+            shut_down: AtomicBool::new(false),
             name: name.to_owned(),
         };
         WorkerPool {
@@ -60,10 +67,25 @@ impl WorkerPool {
             .is_ok();
         self.shared.jobs.lock().push_back(Box::new(job));
         if claimed_idle {
-            crate::sync::lock::wake(&self.shared);
+            wake(&self.shared);
         } else {
             self.spawn_worker();
         }
+    }
+
+    /// From now on, workers exit as soon as no job is queued: jobs already queued
+    /// still run, and threads do not wait out their idle timeout.
+    pub fn shut_down(&self) {
+        self.shared.shut_down.store(true, Ordering::Release);
+        // Take the lock so no worker is between its check and its wait.
+        drop(self.shared.jobs.lock());
+        self.shared.job_queued.notify_all();
+    }
+
+    /// Worker threads alive now.
+    #[cfg(test)]
+    pub fn threads(&self) -> usize {
+        self.shared.threads.load(Ordering::Acquire)
     }
 
     fn spawn_worker(&self) {
@@ -93,7 +115,7 @@ impl WorkerPool {
     }
 }
 
-impl crate::sync::lock::Wake for Shared {
+impl Wake for Shared {
     fn wake(&self) {
         self.job_queued.notify_one();
     }
@@ -112,7 +134,8 @@ impl Shared {
         self.threads.fetch_sub(1, Ordering::AcqRel);
     }
 
-    /// Waits for the next job; `None` when the worker stayed idle long enough to exit.
+    /// Waits for the next job; `None` when the worker stayed idle long enough to exit,
+    /// or the pool is shut down and no job is queued.
     fn next_job(&self, counted_idle: bool) -> Option<Job> {
         let mut jobs = self.jobs.lock();
         let mut deadline = Instant::now() + self.idle_timeout;
@@ -120,7 +143,11 @@ impl Shared {
             if let Some(job) = jobs.pop_front() {
                 return Some(job);
             }
-            if self.job_queued.wait_until(&mut jobs, deadline).timed_out() && jobs.is_empty() {
+            let shut_down = self.shut_down.load(Ordering::Acquire);
+            if shut_down || self.job_queued.wait_until(&mut jobs, deadline).timed_out() {
+                if !jobs.is_empty() {
+                    continue;
+                }
                 if !counted_idle {
                     return None;
                 }
@@ -132,7 +159,13 @@ impl Shared {
                 {
                     return None;
                 }
-                deadline = Instant::now() + self.idle_timeout;
+                if !shut_down {
+                    deadline = Instant::now() + self.idle_timeout;
+                } else {
+                    // A job was promised to us and is being queued: wait for it.
+                    self.job_queued
+                        .wait_for(&mut jobs, Duration::from_millis(10));
+                }
             }
         }
     }
@@ -141,7 +174,7 @@ impl Shared {
 /// Items handled one at a time, in order, on the pool: a worker drains the queue while
 /// it has items, and a new worker is asked for only when none is draining it.
 pub(crate) struct SerialQueue<T> {
-    state: parking_lot::Mutex<(std::collections::VecDeque<T>, bool)>,
+    state: Mutex<(VecDeque<T>, bool)>,
     handle: Box<dyn Fn(T) + Send + Sync>,
 }
 
@@ -149,7 +182,7 @@ impl<T: Send + 'static> SerialQueue<T> {
     /// A queue whose items are passed to `handle`.
     pub fn new(handle: impl Fn(T) + Send + Sync + 'static) -> Arc<Self> {
         Arc::new(SerialQueue {
-            state: parking_lot::Mutex::default(),
+            state: Mutex::default(),
             handle: Box::new(handle),
         })
     }
@@ -181,5 +214,86 @@ impl<T: Send + 'static> SerialQueue<T> {
             };
             (self.handle)(item);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if done() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        done()
+    }
+
+    #[test]
+    fn jobs_run_and_idle_workers_are_reused() {
+        let pool = WorkerPool::new("test", 4, Duration::from_secs(10));
+        for round in 0..3 {
+            let (tx, rx) = mpsc::channel();
+            pool.execute(move || tx.send(round).expect("send"));
+            assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(round));
+            // Wait until the worker is idle again, so the next job finds it.
+            assert!(wait_until(|| pool.shared.idle.load(Ordering::Acquire) == 1));
+        }
+        assert_eq!(pool.threads(), 1);
+    }
+
+    #[test]
+    fn a_shut_down_pool_finishes_queued_jobs_and_then_has_no_threads() {
+        let pool = WorkerPool::new("test", 2, Duration::from_secs(60));
+        let (tx, rx) = mpsc::channel();
+        for i in 0..10 {
+            let tx = tx.clone();
+            pool.execute(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                tx.send(i).expect("send");
+            });
+        }
+        pool.shut_down();
+        let mut done: Vec<i32> = (0..10)
+            .map(|_| {
+                rx.recv_timeout(Duration::from_secs(5))
+                    .expect("every job runs")
+            })
+            .collect();
+        done.sort_unstable();
+        assert_eq!(done, (0..10).collect::<Vec<_>>());
+        assert!(
+            wait_until(|| pool.threads() == 0),
+            "{} threads left after shut_down",
+            pool.threads()
+        );
+    }
+
+    #[test]
+    fn the_thread_cap_holds_and_excess_jobs_wait_their_turn() {
+        let pool = WorkerPool::new("test", 2, Duration::from_secs(10));
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..8 {
+            let (running, peak, tx) = (Arc::clone(&running), Arc::clone(&peak), tx.clone());
+            pool.execute(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(10));
+                running.fetch_sub(1, Ordering::SeqCst);
+                tx.send(()).expect("send");
+            });
+        }
+        for _ in 0..8 {
+            rx.recv_timeout(Duration::from_secs(5))
+                .expect("every job runs");
+        }
+        assert!(peak.load(Ordering::SeqCst) <= 2);
+        assert!(pool.threads() <= 2);
     }
 }
