@@ -175,8 +175,9 @@ pub struct InboundLimits {
     /// beyond it, the subscription's [`Overflow`] policy applies.
     pub max_pending_events: usize,
     /// Most bytes of invocations and events the whole client keeps waiting for
-    /// handlers, estimated from their size on the wire (default 64 MiB); beyond it,
-    /// the client stops reading the socket until handlers catch up.
+    /// handlers, as their decoded payloads occupy memory (payloads of frames up to
+    /// 1 KiB count as 1 KiB; default 64 MiB); beyond it, the client stops reading the
+    /// socket until handlers catch up.
     pub max_pending_bytes: usize,
 }
 

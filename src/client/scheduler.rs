@@ -565,10 +565,7 @@ mod tests {
         assert!(matches!(scheduler.admit(&lane, event(2)), Admit::Queued));
         let left = scheduler.close_lane(&lane);
         assert_eq!(left.iter().map(publication).collect::<Vec<_>>(), vec![2]);
-        assert!(matches!(
-            scheduler.admit(&lane, event(3)),
-            Admit::Dropped
-        ));
+        assert!(matches!(scheduler.admit(&lane, event(3)), Admit::Dropped));
         assert!(scheduler.finished(&lane).is_none());
         assert_eq!(lane.queue.snapshot().2, 0);
     }

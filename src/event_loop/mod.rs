@@ -483,8 +483,8 @@ impl EventLoop {
                 registration: local,
                 request,
                 details,
+                size: memory_size(self.frame_size, &payload),
                 payload,
-                size: self.frame_size,
             }),
             None => Admission::Rejected(WampError::new("wamp.error.no_such_registration")),
         };
@@ -508,6 +508,7 @@ impl EventLoop {
         let Some((&last, others)) = locals.split_last() else {
             return; // an event racing our UNSUBSCRIBE
         };
+        let size = memory_size(self.frame_size, &payload);
         // Only several subscriptions to one topic need copies; the last takes the original.
         for &local in others {
             self.inbox.event(InboundEvent {
@@ -515,7 +516,7 @@ impl EventLoop {
                 publication,
                 details: details.clone(),
                 payload: payload.clone(),
-                size: self.frame_size,
+                size,
             });
         }
         self.inbox.event(InboundEvent {
@@ -523,7 +524,7 @@ impl EventLoop {
             publication,
             details,
             payload,
-            size: self.frame_size,
+            size,
         });
     }
 
@@ -535,6 +536,43 @@ impl EventLoop {
                 Err(error) => session.yield_error(request, error),
             }
         }
+    }
+}
+
+/// Frames up to this size count as this size in the inbox's memory bound; larger
+/// ones are measured.
+const SMALL_FRAME: usize = 1024;
+
+/// The memory a received payload holds, for the inbox's bound. A decoded value can
+/// take many times its wire size (each `0,` of a JSON list becomes a 32-byte
+/// `Value`), so large payloads are measured; small ones count as [`SMALL_FRAME`].
+fn memory_size(frame_size: usize, payload: &Payload) -> usize {
+    if frame_size <= SMALL_FRAME {
+        return SMALL_FRAME;
+    }
+    let values: usize = payload.args.iter().map(value_size).sum();
+    let kwargs: usize = payload
+        .kwargs
+        .iter()
+        .map(|(key, value)| key.len() + value_size(value))
+        .sum();
+    values + kwargs
+}
+
+/// The bytes `value` occupies: its own slot plus what it owns on the heap.
+fn value_size(value: &crate::proto::Value) -> usize {
+    use crate::proto::Value;
+    let own = std::mem::size_of::<Value>();
+    own + match value {
+        Value::String(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::List(items) => items.iter().map(value_size).sum(),
+        // A B-tree entry costs about a key and a value plus node overhead.
+        Value::Dict(dict) => dict
+            .iter()
+            .map(|(key, value)| key.len() + 2 * own + value_size(value))
+            .sum(),
+        _ => 0,
     }
 }
 

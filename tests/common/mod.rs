@@ -26,6 +26,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_router;
 pub mod keys;
 pub mod scenarios;
 

@@ -21,6 +21,10 @@ Procedures (``<prefix>`` defaults to ``interop.peer``):
     <prefix>.call(procedure, *a, **kw)  -> calls procedure(*a, **kw) and returns
                                            {"args": [...], "kwargs": {...}};
                                            an ERROR is passed on unchanged
+    <prefix>.call_many(procedure, n, *a) -> makes n such calls at once and returns
+                                           what each ended with, in order:
+                                           {"args", "kwargs"} or {"error", "args",
+                                           "kwargs"}, as an autobahn caller sees it
     <prefix>.publish(topic, *a, **kw)   -> publishes with acknowledge=True and
                                            returns the publication id
     <prefix>.subscribe(topic)           -> subscribes (once per topic), records
@@ -118,6 +122,7 @@ class InteropPeer(ApplicationSession):
             "echo": self.echo,
             "fail": self.fail,
             "call": self.call_other,
+            "call_many": self.call_many,
             "publish": self.publish_event,
             "subscribe": self.subscribe_topic,
             "received": self.received,
@@ -184,6 +189,15 @@ class InteropPeer(ApplicationSession):
         if isinstance(res, CallResult):
             return {"args": list(res.results or []), "kwargs": dict(res.kwresults or {})}
         return {"args": [res], "kwargs": {}}
+
+    async def call_many(self, procedure, n, *args):
+        async def one():
+            try:
+                res = await self.call(procedure, *args, options=CallOptions(details=True))
+            except ApplicationError as e:
+                return {"error": e.error, "args": list(e.args), "kwargs": dict(e.kwargs or {})}
+            return {"args": list(res.results or []), "kwargs": dict(res.kwresults or {})}
+        return await asyncio.gather(*(one() for _ in range(n)))
 
     async def publish_event(self, topic, *args, **kwargs):
         pub = await self.publish(topic, *args, options=PublishOptions(acknowledge=True), **kwargs)
