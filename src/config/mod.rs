@@ -35,27 +35,24 @@
 //!   settings also accept digits with `_` separators (`50_000_000`).
 //! * A `null` (empty) value means "not set": the default applies.
 
-use crate::client::{ClientConfig, ReconnectPolicy};
+// A load goes: `sources` finds the text, `merge` selects the environment and merges it
+// over `default:`, the `Reader` below reads `wamp:` into the types below, and
+// `client_config` turns the connection settings into a `ClientConfig`.
+mod client_config;
+mod merge;
+mod secret;
+mod sources;
+
+pub use secret::Secret;
+
 use crate::error::{Error, Result};
-use crate::proto::auth::Cryptosign;
 use crate::proto::codec::Serializer;
 use crate::proto::value::{Dict, Value};
 use serde_norway::{Mapping, Value as Yaml};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
-
-/// The file name looked up in each search directory.
-const FILE_NAME: &str = "izaber.yaml";
-/// The source name of [`LoadOptions::yaml`] text.
-const SOURCE_TEXT: &str = "YAML text";
-/// The environment variable that may hold the whole YAML text.
-const ENV_YAML: &str = "IZABER_YAML";
-/// The environment variable that selects the environment.
-const ENV_ENVIRONMENT: &str = "IZABER_ENVIRONMENT";
-/// The environment used when none is selected, and the base of every other.
-const DEFAULT_ENVIRONMENT: &str = "default";
 
 /// Where to load from. Default: search the usual places.
 ///
@@ -161,7 +158,7 @@ pub struct ConnectionSettings {
     /// Serializers to offer, most preferred first (default `[cbor, msgpack, json]`).
     /// YAML: `serializers: [..]`, or `serializer: cbor` for a single one. Every name
     /// is accepted in every build; those not compiled in are skipped when connecting
-    /// (see [`ClientConfig::serializers`]).
+    /// (see [`ClientConfig::serializers`](crate::ClientConfig::serializers)).
     pub serializers: Vec<Serializer>,
     /// Prefix of the Nexus convenience URIs (default `com.izaber.wamp`; `""`: none).
     pub uri_base: String,
@@ -239,174 +236,6 @@ impl Default for ConnectionSettings {
     }
 }
 
-impl ConnectionSettings {
-    /// The core client configuration for these settings, logging in as
-    /// `username`/`password` with the configured authmethods.
-    ///
-    /// Maps `url`, `realm`, `serializers`, `timeout`, `connect_timeout`,
-    /// `max_payload_size` (as the maximum message size), `agent`, and `ca_file`,
-    /// `client_cert`, `client_key` and `verify_tls` (as [`ClientConfig::tls`]), and
-    /// `authextra` (as [`ClientConfig::authextra`], sent in HELLO). Each method of
-    /// `authmethods` is offered in order, the router picks one:
-    ///
-    /// * `ticket` and `wampcra` need `authid` (or `username`) and `password`;
-    /// * `cryptosign` needs `private_key` (the 32-byte seed as 64 hex characters) or
-    ///   `private_key_file` (a file holding such a hex seed, or an unencrypted OpenSSH
-    ///   ed25519 private key; a leading `~/` means the home directory); `authid` (or
-    ///   `username`) is optional, without it the router finds the principal by the
-    ///   public key;
-    /// * `anonymous` needs nothing.
-    ///
-    /// Other methods give an error, as do unreadable or malformed keys. No error
-    /// shows a password or a private key.
-    ///
-    /// When `authmethods` is the default `[ticket]` and none of `username`, `authid`
-    /// and `password` is set, the client logs in anonymously instead, so a minimal
-    /// file works against a local router that allows anonymous access.
-    ///
-    /// ```
-    /// use izaber_wamp::config::{load, LoadOptions};
-    ///
-    /// let yaml = "default: {wamp: {connection: {url: 'ws://127.0.0.1:8080/ws', realm: test}}}";
-    /// let config = load(&LoadOptions::yaml(yaml).environment("default"))?;
-    /// let client_config = config.wamp.connection.to_client_config()?;
-    /// assert_eq!(client_config.realm, "test");
-    /// assert_eq!(client_config.auth.len(), 1); // anonymous
-    /// # Ok::<(), izaber_wamp::Error>(())
-    /// ```
-    pub fn to_client_config(&self) -> Result<ClientConfig> {
-        let mut config = ClientConfig::new(self.url.clone(), self.realm.clone())
-            .with_serializers(&self.serializers)
-            .with_timeout(self.timeout)
-            .with_connect_timeout(self.connect_timeout)
-            .with_max_message_size(self.max_payload_size);
-        if let Some(agent) = &self.agent {
-            config.agent = agent.clone();
-        }
-        config.reconnect = ReconnectPolicy {
-            enabled: self.auto_reconnect,
-            initial_delay: self.reconnect_initial_delay,
-            max_delay: self.reconnect_max_delay,
-            multiplier: self.reconnect_multiplier,
-            max_attempts: self.reconnect_max_attempts,
-            ..ReconnectPolicy::default()
-        };
-        config.ping_interval = self.ping_interval;
-        config.pong_timeout = self.pong_timeout;
-        config.wait_while_reconnecting = self.wait_while_reconnecting;
-        config.offline_publish_buffer = self.offline_publish_buffer;
-        config.tls = crate::transport::TlsOptions {
-            ca_file: self.ca_file.clone(),
-            client_cert: self.client_cert.clone(),
-            client_key: self.client_key.clone(),
-            verify_tls: self.verify_tls,
-        };
-        config.authextra = self.authextra.clone();
-        let no_credentials =
-            self.username.is_none() && self.authid.is_none() && self.password.is_none();
-        if self.authmethods == ["ticket"] && no_credentials {
-            return Ok(config.with_anonymous());
-        }
-        let authid = self.authid.as_ref().or(self.username.as_ref());
-        for method in &self.authmethods {
-            config = match method.as_str() {
-                "ticket" | "wampcra" => {
-                    let Some(authid) = authid else {
-                        return Err(Error::Config(format!(
-                            "authmethod {method} needs wamp.connection.username (or authid)"
-                        )));
-                    };
-                    let Some(password) = &self.password else {
-                        return Err(Error::Config(format!(
-                            "authmethod {method} needs wamp.connection.password"
-                        )));
-                    };
-                    if method == "ticket" {
-                        config.with_ticket(authid.clone(), password.expose())
-                    } else {
-                        config.with_wampcra(authid.clone(), password.expose())
-                    }
-                }
-                "cryptosign" => {
-                    let key = self.cryptosign_key()?;
-                    config.with_cryptosign(match authid {
-                        Some(authid) => key.with_authid(authid.clone()),
-                        None => key,
-                    })
-                }
-                "anonymous" => config.with_anonymous(),
-                other => {
-                    return Err(Error::Config(format!(
-                        "authmethod {other} is not supported (use ticket, wampcra, cryptosign \
-                         or anonymous)"
-                    )))
-                }
-            };
-        }
-        Ok(config)
-    }
-
-    /// The cryptosign key from `private_key` or `private_key_file`.
-    fn cryptosign_key(&self) -> Result<Cryptosign> {
-        match (&self.private_key, &self.private_key_file) {
-            (Some(_), Some(_)) => Err(Error::Config(
-                "set only one of wamp.connection.private_key and private_key_file".into(),
-            )),
-            (Some(seed), None) => Cryptosign::from_seed_hex(seed.expose())
-                .map_err(|e| Error::Config(format!("wamp.connection.private_key: {e}"))),
-            (None, Some(path)) => Ok(Cryptosign::from_key_file(expand_home(path))?),
-            (None, None) => Err(Error::Config(
-                "authmethod cryptosign needs wamp.connection.private_key or private_key_file"
-                    .into(),
-            )),
-        }
-    }
-}
-
-/// `path` with a leading `~/` replaced by the home directory, when there is one.
-fn expand_home(path: &Path) -> PathBuf {
-    match (path.strip_prefix("~"), dirs::home_dir()) {
-        (Ok(rest), Some(home)) => home.join(rest),
-        _ => path.to_path_buf(),
-    }
-}
-
-/// A secret string: `Debug` and `Display` print `<redacted>`.
-///
-/// ```
-/// use izaber_wamp::config::Secret;
-///
-/// let secret = Secret::new("hunter2");
-/// assert_eq!(format!("{secret:?} {secret}"), "<redacted> <redacted>");
-/// assert_eq!(secret.expose(), "hunter2");
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Secret(secret.into())
-    }
-
-    /// The secret itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 /// Loads `izaber.yaml` as described on [`LoadOptions`], selects the environment,
 /// merges it over `default:` and reads the `wamp:` section.
 ///
@@ -449,6 +278,11 @@ impl fmt::Display for Secret {
 /// assert_eq!(client_config.url, "ws://127.0.0.1:18080");
 /// # Ok::<(), izaber_wamp::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// [`Error::Config`](crate::Error::Config) when no source is found, a file cannot be
+/// read, the YAML is invalid, the environment is missing or a value is wrong.
 pub fn load(options: &LoadOptions) -> Result<IzaberConfig> {
     load_from(options, &ProcessEnv::current())
 }
@@ -478,200 +312,38 @@ impl ProcessEnv {
         ProcessEnv {
             cwd: std::env::current_dir().ok(),
             home: dirs::home_dir(),
-            data_dir: zaber_data_dir(),
-            izaber_yaml: std::env::var(ENV_YAML).ok(),
-            izaber_environment: std::env::var(ENV_ENVIRONMENT).ok(),
+            data_dir: sources::zaber_data_dir(),
+            izaber_yaml: std::env::var(sources::ENV_YAML).ok(),
+            izaber_environment: std::env::var(merge::ENV_ENVIRONMENT).ok(),
         }
-    }
-}
-
-/// Python's `appdirs.user_data_dir('ZaberConfig', 'Zaber')`.
-fn zaber_data_dir() -> Option<PathBuf> {
-    if cfg!(windows) {
-        // appdirs puts the app under its author on Windows, in the local AppData.
-        dirs::data_local_dir().map(|d| d.join("Zaber").join("ZaberConfig"))
-    } else {
-        dirs::data_dir().map(|d| d.join("ZaberConfig"))
     }
 }
 
 /// [`load`] with explicit search directories and environment variables.
+///
+/// # Errors
+///
+/// As [`load`].
 #[doc(hidden)]
 pub fn load_from(options: &LoadOptions, env: &ProcessEnv) -> Result<IzaberConfig> {
-    let (source, text) = find_source(options, env)?;
-    let environment = match (&options.environment, &env.izaber_environment) {
-        (Some(name), _) => Selected::new(name.clone(), "selected by the caller"),
-        (None, Some(name)) if !name.is_empty() => {
-            Selected::new(name.clone(), "selected by IZABER_ENVIRONMENT")
-        }
-        _ => Selected::new(DEFAULT_ENVIRONMENT.into(), "the default environment"),
-    };
-    let merged = select_environment(&source, &text, &environment)?;
+    let document = sources::find(options, env)?;
+    let selected = merge::Selected::choose(options, env);
+    let merged = merge::environment(&document, &selected)?;
     let mut reader = Reader {
-        source: &source,
+        source: &document.source,
         warnings: Vec::new(),
     };
-    let wamp = reader.wamp(merged.as_ref().and_then(|m| m.get("wamp")))?;
-    for warning in &reader.warnings {
+    let wamp = reader.wamp(merged.get("wamp"))?;
+    let warnings = reader.warnings;
+    for warning in &warnings {
         log::warn!("{warning}");
     }
     Ok(IzaberConfig {
-        warnings: reader.warnings,
-        source,
-        environment: environment.name,
+        source: document.source,
+        environment: selected.name,
         wamp,
+        warnings,
     })
-}
-
-/// The environment name and how it was chosen (for the error when it is missing).
-struct Selected {
-    name: String,
-    how: &'static str,
-}
-
-impl Selected {
-    fn new(name: String, how: &'static str) -> Self {
-        Selected { name, how }
-    }
-}
-
-/// The first source that yields data: its name and text.
-fn find_source(options: &LoadOptions, env: &ProcessEnv) -> Result<(String, String)> {
-    if let Some(text) = &options.yaml {
-        return Ok((SOURCE_TEXT.into(), text.clone()));
-    }
-    if let Some(file) = &options.file {
-        let path = match &env.cwd {
-            Some(cwd) => cwd.join(file),
-            None => file.clone(),
-        };
-        if !path.exists() {
-            return Err(Error::Config(format!(
-                "the configuration file {} does not exist",
-                path.display()
-            )));
-        }
-        return read_file(&path);
-    }
-    let candidates: Vec<PathBuf> = [&env.cwd, &env.home, &env.data_dir]
-        .into_iter()
-        .flatten()
-        .map(|dir| dir.join(FILE_NAME))
-        .collect();
-    if let Some(path) = candidates.iter().find(|p| p.exists()) {
-        return read_file(path);
-    }
-    match &env.izaber_yaml {
-        Some(text) if !text.trim().is_empty() => Ok((ENV_YAML.into(), text.clone())),
-        other => {
-            let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-            let state = if other.is_some() {
-                "is empty"
-            } else {
-                "is not set"
-            };
-            Err(Error::Config(format!(
-                "no {FILE_NAME} found (looked in: {}; {ENV_YAML} {state})",
-                looked.join(", ")
-            )))
-        }
-    }
-}
-
-fn read_file(path: &Path) -> Result<(String, String)> {
-    let source = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((source, text)),
-        Err(e) => Err(Error::Config(format!("cannot read {source}: {e}"))),
-    }
-}
-
-/// Parses the text and returns `deep_merge(default, <environment>)`; `None` when the
-/// merged environment is empty.
-fn select_environment(source: &str, text: &str, selected: &Selected) -> Result<Option<Mapping>> {
-    let mut doc: Yaml = serde_norway::from_str(text).map_err(|e| {
-        let mut message = e.to_string();
-        if let Some(at) = e.location() {
-            if !message.contains("line ") {
-                message = format!("{message} at line {} column {}", at.line(), at.column());
-            }
-        }
-        Error::Config(format!("{source}: invalid YAML: {message}"))
-    })?;
-    doc.apply_merge()
-        .map_err(|e| Error::Config(format!("{source}: invalid YAML: {e}")))?;
-    let top = match doc {
-        Yaml::Mapping(top) => top,
-        Yaml::Null => {
-            return Err(Error::Config(format!(
-                "{source}: the configuration is empty (expected a map of environments, \
-                 e.g. `default:`)"
-            )))
-        }
-        other => {
-            return Err(Error::Config(format!(
-                "{source}: expected a map of environments (e.g. `default:`) at the top \
-                 level, found {}",
-                describe(&other)
-            )))
-        }
-    };
-    let section = |name: &str| -> Result<Option<Option<Mapping>>> {
-        match top.get(name) {
-            None => Ok(None),
-            Some(Yaml::Null) => Ok(Some(None)),
-            Some(Yaml::Mapping(m)) => Ok(Some(Some(m.clone()))),
-            Some(other) => Err(Error::Config(format!(
-                "{source}: {name}: expected a map (an environment), found {}",
-                describe(other)
-            ))),
-        }
-    };
-    let base = section(DEFAULT_ENVIRONMENT)?;
-    if selected.name == DEFAULT_ENVIRONMENT {
-        if let Some(base) = base {
-            return Ok(base);
-        }
-    } else if let Some(overlay) = section(&selected.name)? {
-        let mut merged = Yaml::Mapping(base.flatten().unwrap_or_default());
-        if let Some(overlay) = overlay {
-            deep_merge(&mut merged, &Yaml::Mapping(overlay));
-        }
-        return Ok(match merged {
-            Yaml::Mapping(m) => Some(m),
-            _ => None,
-        });
-    }
-    let names: Vec<String> = top.keys().map(render_key).collect();
-    let names = if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    };
-    Err(Error::Config(format!(
-        "{source}: environment {:?} not found ({}; environments in the file: {names})",
-        selected.name, selected.how
-    )))
-}
-
-/// Merges `overlay` into `base`: maps merge key by key, an empty (null) overlay of a
-/// map changes nothing, and anything else replaces.
-fn deep_merge(base: &mut Yaml, overlay: &Yaml) {
-    if let (Yaml::Mapping(base), Yaml::Mapping(overlay)) = (&mut *base, overlay) {
-        for (key, value) in overlay {
-            match base.get_mut(key) {
-                Some(existing) => deep_merge(existing, value),
-                None => {
-                    base.insert(key.clone(), value.clone());
-                }
-            }
-        }
-        return;
-    }
-    if base.is_mapping() && overlay.is_null() {
-        return;
-    }
-    *base = overlay.clone();
 }
 
 /// The keys of `wamp:`.
@@ -1201,7 +873,7 @@ impl<'a> Reader<'a> {
 
 /// A short description of a value for error messages: strings quoted, numbers and
 /// booleans as is, collections by kind.
-fn describe(value: &Yaml) -> String {
+pub(super) fn describe(value: &Yaml) -> String {
     match value {
         Yaml::Null => "nothing (null)".into(),
         Yaml::Bool(b) => b.to_string(),
@@ -1227,7 +899,7 @@ fn kind(value: &Yaml) -> &'static str {
 }
 
 /// A map key as written: strings bare, other scalars as is.
-fn render_key(key: &Yaml) -> String {
+pub(super) fn render_key(key: &Yaml) -> String {
     match key {
         Yaml::String(s) => s.clone(),
         other => describe(other),
