@@ -1,7 +1,7 @@
 //! The environment: which one is selected, and its deep merge over `default:`.
 
 use super::sources::Document;
-use super::{describe, render_key};
+use super::values::{describe, render_key};
 use super::{LoadOptions, ProcessEnv};
 use crate::error::{Error, Result};
 use serde_norway::{Mapping, Value as Yaml};
