@@ -726,7 +726,7 @@ fn unknown_keys_are_warnings_naming_the_full_key_path() {
       pasword: hunter2
       loop_timeout: 5
       sslopt: {cert_reqs: 0}
-      concurrency_max: 4
+      concurrency_class: MyQueue
       7: seven
 ",
     )
@@ -745,7 +745,7 @@ fn unknown_keys_are_warnings_naming_the_full_key_path() {
                  verify_tls, ca_file, client_cert and client_key)"
             ),
             format!(
-                "key wamp.connection.concurrency_max in {f} is not used by izaber-wamp (ignored)"
+                "key wamp.connection.concurrency_class in {f} is not used by izaber-wamp (ignored)"
             ),
             format!("unknown key wamp.connection.7 in {f} (ignored)"),
         ]
@@ -842,8 +842,12 @@ fn wrong_type_names_the_file_and_the_key_path() {
 fn value_errors() {
     let cases = [
         (
-            "      url: [a]\n",
-            "wamp.connection.url: expected a string, found a list",
+            "      url: []\n",
+            "wamp.connection.url: expected at least one URL",
+        ),
+        (
+            "      url: [ws://a, '']\n",
+            "wamp.connection.url: must not be empty",
         ),
         ("      url: ''\n", "wamp.connection.url: must not be empty"),
         (
@@ -1392,4 +1396,57 @@ fn the_example_file_shows_every_key() {
             "izaber.yaml.example lacks {key}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Several routers, and izaber's concurrency queues
+
+#[test]
+fn url_may_list_the_routers_of_a_cluster() {
+    let c = connection("      url: [ws://a:8080/ws, ws://b:8080/ws, ws://c:8080/ws]\n");
+    assert_eq!(c.url, "ws://a:8080/ws");
+    assert_eq!(c.failover_urls, ["ws://b:8080/ws", "ws://c:8080/ws"]);
+    let config = c.to_client_config().expect("client config");
+    assert_eq!(config.url, "ws://a:8080/ws");
+    assert_eq!(config.failover_urls, ["ws://b:8080/ws", "ws://c:8080/ws"]);
+    // One URL, as before: no failover.
+    assert!(connection("      url: ws://a:8080/ws\n")
+        .failover_urls
+        .is_empty());
+}
+
+#[test]
+fn concurrency_keys_become_the_queues_limits() {
+    use izaber_wamp::QueueLimits;
+    let c = connection(
+        "      concurrency_max: 8
+      concurrency_queue_max: 1_000
+      concurrency_strict_naming: no
+      concurrency_configs:
+        default: {concurrency_max: 4}
+        db: {concurrency_max: 2, queue_max: 100}
+        bare:
+",
+    );
+    let q = &c.concurrency;
+    assert!(!q.strict_naming);
+    assert_eq!(q.limits("default"), Some(QueueLimits::new(4, Some(1_000))));
+    assert_eq!(q.limits("db"), Some(QueueLimits::new(2, Some(100))));
+    assert_eq!(q.limits("bare"), Some(QueueLimits::new(4, Some(1_000))));
+    assert_eq!(q.limits("unlisted"), Some(QueueLimits::new(4, Some(1_000))));
+    assert_eq!(q.limits("unlimited"), Some(QueueLimits::unlimited()));
+    assert_eq!(
+        c.to_client_config().expect("config").concurrency,
+        c.concurrency
+    );
+    // Nothing set: no limits, strict naming, as in Python izaber.
+    let plain = connection("      url: ws://a\n").concurrency;
+    assert!(plain.strict_naming);
+    assert_eq!(plain.limits("default"), Some(QueueLimits::unlimited()));
+    assert_eq!(plain.limits("db"), None);
+    assert_eq!(
+        connection_err("      concurrency_configs: {db: {queue_max: -1}}\n"),
+        "configuration error: YAML text: wamp.connection.concurrency_configs.db.queue_max: \
+         expected a whole number (0 or more), found -1"
+    );
 }

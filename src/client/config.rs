@@ -33,6 +33,10 @@ pub struct ClientConfig {
     /// Each needs its transport's Cargo feature, `websocket` or `rawsocket`, and the
     /// TLS ones also `tls` ([Cargo features](crate#cargo-features)).
     pub url: String,
+    /// More routers of the same realm (a cluster), tried in turn after `url` when
+    /// connecting and reconnecting; registrations and subscriptions are restored on
+    /// whichever router the client lands on (default: none).
+    pub failover_urls: Vec<String>,
     /// The realm to join.
     pub realm: String,
     /// Authentication methods to offer, most preferred first. Empty means anonymous.
@@ -159,6 +163,7 @@ impl ClientConfig {
     pub fn new(url: impl Into<String>, realm: impl Into<String>) -> Self {
         ClientConfig {
             url: url.into(),
+            failover_urls: Vec::new(),
             realm: realm.into(),
             auth: Vec::new(),
             serializers: Serializer::ALL.to_vec(),
@@ -264,6 +269,22 @@ impl ClientConfig {
         self
     }
 
+    /// Adds routers to fail over to: attempts rotate through `url` and these.
+    ///
+    /// ```
+    /// use izaber_wamp::ClientConfig;
+    /// let config = ClientConfig::new("ws://router-a:8080/ws", "izaber")
+    ///     .with_failover_urls(["ws://router-b:8080/ws", "ws://router-c:8080/ws"]);
+    /// assert_eq!(config.failover_urls.len(), 2);
+    /// ```
+    pub fn with_failover_urls<U: Into<String>>(
+        mut self,
+        urls: impl IntoIterator<Item = U>,
+    ) -> Self {
+        self.failover_urls = urls.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Sets the TLS settings for `wss://` and `tcpips://` URLs.
     pub fn with_tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
@@ -299,6 +320,10 @@ impl ClientConfig {
                 },
                 tls: self.tls.clone(),
             },
+            urls: std::iter::once(&self.url)
+                .chain(&self.failover_urls)
+                .cloned()
+                .collect(),
             connect_timeout: self.connect_timeout,
             session: SessionConfig {
                 realm: self.realm.clone(),

@@ -63,6 +63,8 @@ impl ConnectionSettings {
     /// Everything but the authentication.
     fn session_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new(self.url.clone(), self.realm.clone())
+            .with_failover_urls(self.failover_urls.iter().cloned())
+            .with_concurrency(self.concurrency.clone())
             .with_serializers(&self.serializers)
             .with_timeout(self.timeout)
             .with_connect_timeout(self.connect_timeout)

@@ -20,6 +20,21 @@ pub(super) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Setting<'de, D, Ve
     Ok(Option::<StringList>::deserialize(d)?.map(|list| list.0))
 }
 
+/// `url`: one router URL, or a list of them (a cluster: the first is tried first).
+/// None may be empty.
+pub(super) fn urls<'de, D: Deserializer<'de>>(d: D) -> Setting<'de, D, Vec<String>> {
+    let Some(StringList(urls)) = Option::<StringList>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if urls.is_empty() {
+        return Err(de::Error::custom("expected at least one URL"));
+    }
+    if urls.iter().any(|url| url.trim().is_empty()) {
+        return Err(de::Error::custom("must not be empty"));
+    }
+    Ok(Some(urls))
+}
+
 /// `serializers` (or `serializer`): at least one of `json`, `msgpack`, `cbor`, in any
 /// case and with surrounding space. Every name is accepted in every build; those not
 /// compiled in are skipped when connecting.

@@ -50,6 +50,7 @@ mod values;
 
 pub use secret::Secret;
 
+use crate::client::Concurrency;
 use crate::error::Result;
 use crate::proto::codec::Serializer;
 use crate::proto::value::Dict;
@@ -137,8 +138,12 @@ impl Default for WampSettings {
 /// `Debug` shows secrets as `<redacted>`.
 #[derive(Debug, Clone)]
 pub struct ConnectionSettings {
-    /// Router URL (default `wss://nexus.izaber.com/ws`).
+    /// Router URL (default `wss://nexus.izaber.com/ws`). In YAML `url:` may also be a
+    /// list of the routers of a cluster: the first is this one, the others go to
+    /// `failover_urls`.
     pub url: String,
+    /// More routers to fail over to, tried in turn after `url` (default none).
+    pub failover_urls: Vec<String>,
     /// Realm to join (default `izaber`).
     pub realm: String,
     /// User name to log in as (default none; Python's `anonymous` is not copied).
@@ -200,6 +205,10 @@ pub struct ConnectionSettings {
     pub client_key: Option<PathBuf>,
     /// Verify the router's TLS certificate (default `true`).
     pub verify_tls: bool,
+    /// izaber's concurrency queues: `concurrency_max`, `concurrency_queue_max`,
+    /// `concurrency_configs` (per queue: `concurrency_max`, `queue_max`) and
+    /// `concurrency_strict_naming` (default: no limits, strict naming).
+    pub concurrency: Concurrency,
 }
 
 impl Default for ConnectionSettings {
@@ -207,6 +216,8 @@ impl Default for ConnectionSettings {
     fn default() -> Self {
         ConnectionSettings {
             url: "wss://nexus.izaber.com/ws".into(),
+            failover_urls: Vec::new(),
+            concurrency: Concurrency::default(),
             realm: "izaber".into(),
             username: None,
             authid: None,

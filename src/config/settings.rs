@@ -11,11 +11,13 @@ use super::collections;
 use super::unknown_keys::{self, field_names, CONNECTION};
 use super::values::{self, describe, render_key};
 use super::{ConnectionSettings, Secret, WampSettings};
+use crate::client::{Concurrency, QueueConfig};
 use crate::error::{Error, Result};
 use crate::proto::codec::Serializer;
 use crate::proto::value::Dict;
 use serde::Deserialize;
 use serde_norway::{Mapping, Value as Yaml};
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -141,8 +143,8 @@ impl RawWamp {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct RawConnection {
-    #[serde(deserialize_with = "values::non_empty_text")]
-    url: Option<String>,
+    #[serde(deserialize_with = "collections::urls")]
+    url: Option<Vec<String>>,
     #[serde(deserialize_with = "values::non_empty_text")]
     realm: Option<String>,
     #[serde(deserialize_with = "values::text")]
@@ -204,12 +206,30 @@ struct RawConnection {
     client_key: Option<PathBuf>,
     #[serde(deserialize_with = "values::flag")]
     verify_tls: Option<bool>,
+    #[serde(deserialize_with = "values::count")]
+    concurrency_max: Option<usize>,
+    #[serde(deserialize_with = "values::count")]
+    concurrency_queue_max: Option<usize>,
+    concurrency_configs: Option<BTreeMap<String, Option<RawQueueConfig>>>,
+    #[serde(deserialize_with = "values::flag")]
+    concurrency_strict_naming: Option<bool>,
+}
+
+/// One queue of `wamp.connection.concurrency_configs:`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawQueueConfig {
+    #[serde(deserialize_with = "values::count")]
+    concurrency_max: Option<usize>,
+    #[serde(deserialize_with = "values::count")]
+    queue_max: Option<usize>,
 }
 
 impl RawConnection {
     /// The settings: what is set, else the default.
     fn resolve(self, source: &str) -> Result<ConnectionSettings> {
         let d = ConnectionSettings::default();
+        let concurrency = self.concurrency();
         let password = one_of(source, ("password", self.password), ("secret", self.secret))?;
         let serializers = one_of(
             source,
@@ -228,8 +248,11 @@ impl RawConnection {
             self.reconnect_max_delay,
             d.reconnect_max_delay,
         )?;
+        let mut urls = self.url.unwrap_or_else(|| vec![d.url.clone()]).into_iter();
         Ok(ConnectionSettings {
-            url: self.url.unwrap_or(d.url),
+            url: urls.next().unwrap_or(d.url),
+            failover_urls: urls.collect(),
+            concurrency,
             realm: self.realm.unwrap_or(d.realm),
             // The authid is the user name unless set apart, as in Python izaber.
             authid: self.authid.or_else(|| self.username.clone()),
@@ -263,6 +286,29 @@ impl RawConnection {
             client_key: self.client_key,
             verify_tls: self.verify_tls.unwrap_or(d.verify_tls),
         })
+    }
+}
+
+impl RawConnection {
+    /// The concurrency queues: the client-level keys, then `concurrency_configs`.
+    fn concurrency(&self) -> Concurrency {
+        let mut concurrency = Concurrency::default();
+        if let Some(max) = self.concurrency_max {
+            concurrency.defaults.concurrency_max = max;
+        }
+        concurrency.defaults.queue_max = self.concurrency_queue_max;
+        if let Some(strict) = self.concurrency_strict_naming {
+            concurrency.strict_naming = strict;
+        }
+        for (name, queue) in self.concurrency_configs.iter().flatten() {
+            let queue = queue.as_ref();
+            let entry = QueueConfig::new(
+                queue.and_then(|q| q.concurrency_max),
+                queue.and_then(|q| q.queue_max),
+            );
+            concurrency.queues.insert(name.clone(), entry);
+        }
+        concurrency
     }
 }
 
@@ -309,7 +355,7 @@ mod tests {
     fn every_connection_setting_has_a_key() {
         // The aliases are keys of their own, so both being set can be refused.
         let keys = field_names::<RawConnection>();
-        assert_eq!(keys.len(), 31);
+        assert_eq!(keys.len(), 35);
         for alias in ["secret", "serializer", "heartbeat_timeout"] {
             assert!(keys.contains(&alias), "{alias}");
         }

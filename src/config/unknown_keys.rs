@@ -10,16 +10,7 @@ pub(super) const CONNECTION: &str = "wamp.connection";
 
 /// Keys Python izaber/swampyer accepted under `wamp.connection:` that have no meaning
 /// here: said so, rather than "unknown", as the file is likely shared with Python.
-const PYTHON_ONLY_KEYS: &[&str] = &[
-    "loop_timeout",
-    "sslopt",
-    "sockopt",
-    "concurrency_max",
-    "concurrency_queue_max",
-    "concurrency_configs",
-    "concurrency_class",
-    "concurrency_strict_naming",
-];
+const PYTHON_ONLY_KEYS: &[&str] = &["loop_timeout", "sslopt", "sockopt", "concurrency_class"];
 
 /// The section and the key of an ignored map key (`wamp.connection`, `colour`), as
 /// written in the file; `None` for anything but a map key.

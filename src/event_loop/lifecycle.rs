@@ -186,6 +186,8 @@ impl EventLoop {
             self.settings.connect.url
         );
         self.last_failure = Some(error);
+        // With several routers, the one that just failed is tried last.
+        self.rotate_router();
         self.link = Link::Waiting {
             until: Instant::now() + delay,
             attempt,

@@ -156,6 +156,18 @@ fn connect_and_join(options: &ConnectOptions, config: &SessionConfig) -> Attempt
 }
 
 impl EventLoop {
+    /// The next attempt goes to the next router of the list (with one router, the same).
+    pub(super) fn rotate_router(&mut self) {
+        let urls = &self.settings.urls;
+        if urls.len() > 1 {
+            let at = urls
+                .iter()
+                .position(|u| *u == self.settings.connect.url)
+                .unwrap_or(0);
+            self.settings.connect.url = urls[(at + 1) % urls.len()].clone();
+        }
+    }
+
     /// Starts attempt `attempt` on a connector thread.
     pub(super) fn start_connecting(&mut self, attempt: u32) {
         self.set_state(if self.first_join.is_some() {
@@ -242,6 +254,7 @@ impl EventLoop {
         let delay = policy.delay(attempt, super::random_fraction());
         log::info!("reconnecting in {delay:?}");
         self.last_failure = Some(error);
+        self.rotate_router();
         self.link = Link::Waiting {
             until: Instant::now() + delay,
             attempt,

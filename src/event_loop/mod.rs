@@ -84,7 +84,10 @@ impl Backoff {
 
 /// Everything the loop needs from the client's configuration.
 pub(crate) struct Settings {
+    /// How to connect; its `url` is the router the current or next attempt uses.
     pub connect: ConnectOptions,
+    /// Every router URL, the primary first: attempts rotate through them.
+    pub urls: Vec<String>,
     pub connect_timeout: Duration,
     pub session: SessionConfig,
     pub reconnect: Backoff,
@@ -167,7 +170,11 @@ pub(crate) fn start(
         detail,
     };
     // A bad URL scheme or unusable TLS files fail now, not after connect_timeout.
-    transport::prepare(&settings.connect)?;
+    for url in &settings.urls {
+        let mut options = settings.connect.clone();
+        options.url = url.clone();
+        transport::prepare(&options)?;
+    }
     let Prepared {
         core,
         poll,
