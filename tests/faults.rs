@@ -441,3 +441,39 @@ fn the_connection_state_is_reported_to_hooks_and_queryable() {
         vec![ConnectionState::Joined, ConnectionState::Closed]
     );
 }
+
+/// A service with two routers of a cluster: when the one it is on dies, it joins
+/// the other and serves its procedure there; and back again.
+#[test]
+fn a_service_fails_over_between_two_routers_and_back() {
+    let (a, b) = (Router::start(), Router::start());
+    let service = Client::connect(config(&a).with_failover_urls([b.ws_url()])).expect("connect");
+    service
+        .register("cluster.where", |_inv| Ok(CallResult::value("here")?))
+        .expect("register");
+    let answers = |router: &Router| {
+        let caller = ClientConfig::new(router.ws_url(), "izaber")
+            .with_connect_timeout(Duration::from_secs(2))
+            .with_reconnect(ReconnectPolicy::disabled());
+        Client::connect(caller)
+            .and_then(|c| c.call("cluster.where", ()))
+            .is_ok_and(|r| r.arg::<String>(0).ok().as_deref() == Some("here"))
+    };
+    assert!(answers(&a));
+    a.kill();
+    let killed = Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(5), || answers(&b)),
+        "the service did not fail over to the second router within 5 s"
+    );
+    eprintln!("failed over to b in {:?}", killed.elapsed());
+    a.restart();
+    b.kill();
+    let killed = Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(5), || answers(&a)),
+        "the service did not come back to the first router within 5 s"
+    );
+    eprintln!("failed over to a in {:?}", killed.elapsed());
+    assert_eq!(service.stats().reconnections, 2);
+}
