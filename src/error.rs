@@ -26,12 +26,17 @@ pub enum Error {
         /// The timeout that passed.
         after: Duration,
     },
-    /// The connection could not be set up (DNS, TCP, TLS or WebSocket handshake).
+    /// The connection could not be set up (DNS, TCP, TLS, the WebSocket or RawSocket
+    /// handshake, or the join).
     Connect {
         /// The URL being connected to.
         url: String,
-        /// What failed.
+        /// What failed, in words.
         detail: String,
+        /// What kind of failure it was, for programs that react to it.
+        kind: ConnectFailure,
+        /// The operating system's error kind, when a socket error caused it.
+        io_kind: Option<std::io::ErrorKind>,
     },
     /// The connection was lost while the request was pending or before it could be sent.
     ConnectionLost(String),
@@ -96,7 +101,7 @@ impl fmt::Display for Error {
             Error::Timeout { operation, after } => {
                 write!(f, "{operation} timed out after {after:?}")
             }
-            Error::Connect { url, detail } => write!(f, "cannot connect to {url}: {detail}"),
+            Error::Connect { url, detail, .. } => write!(f, "cannot connect to {url}: {detail}"),
             Error::ConnectionLost(why) => write!(f, "connection lost: {why}"),
             Error::Closed => f.write_str("the client is closed"),
             Error::Abort { reason, message } => match message {
@@ -127,17 +132,82 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Wamp(e) => Some(e),
-            Error::InvalidUri(e) => Some(e),
-            _ => None,
+// Every inner error is printed by `Display` already, so `source()` does not repeat it
+// (error reporters print the source chain after the message); the causes stay
+// inspectable through the variants' fields.
+impl std::error::Error for Error {}
+
+/// What kind of failure ended a connection attempt.
+///
+/// ```
+/// use izaber_wamp::{Client, ClientConfig, ConnectFailure, Error, ReconnectPolicy};
+/// let config = ClientConfig::new("ws://127.0.0.1:1", "izaber")
+///     .with_reconnect(ReconnectPolicy::disabled());
+/// match Client::connect(config) {
+///     Err(Error::Connect { kind: ConnectFailure::Refused, .. }) => println!("no router there"),
+///     other => println!("{other:?}"),
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectFailure {
+    /// The URL cannot be used (no host, a bad port or path).
+    InvalidUrl,
+    /// The host name did not resolve.
+    Dns,
+    /// Nothing accepts connections there.
+    Refused,
+    /// No answer in time (`connect_timeout`).
+    TimedOut,
+    /// TLS failed: the router's certificate, the client certificate, or the protocol.
+    Tls,
+    /// The router refused the WebSocket or RawSocket handshake (an HTTP status, no
+    /// common serializer, a RawSocket error code).
+    Handshake,
+    /// The connection closed or broke while it was being set up.
+    Closed,
+    /// Another socket error (see `io_kind`).
+    Io,
+    /// This machine could not start the attempt (a poller or a thread).
+    Local,
+}
+
+impl ConnectFailure {
+    /// The kind of a socket error (TLS errors are told apart where TLS runs).
+    pub(crate) fn of(error: &std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
+        match error.kind() {
+            K::ConnectionRefused | K::NotFound | K::AddrNotAvailable => ConnectFailure::Refused,
+            K::TimedOut | K::WouldBlock => ConnectFailure::TimedOut,
+            K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+                ConnectFailure::Closed
+            }
+            _ => ConnectFailure::Io,
         }
     }
 }
 
 impl Error {
+    /// A connection failure of `kind` for `url`.
+    pub(crate) fn connect(url: &str, kind: ConnectFailure, detail: impl Into<String>) -> Self {
+        Error::Connect {
+            url: url.to_owned(),
+            detail: detail.into(),
+            kind,
+            io_kind: None,
+        }
+    }
+
+    /// A connection failure for `url` caused by the socket error `error`.
+    pub(crate) fn connect_io(url: &str, error: &std::io::Error, detail: impl Into<String>) -> Self {
+        Error::Connect {
+            url: url.to_owned(),
+            detail: detail.into(),
+            kind: ConnectFailure::of(error),
+            io_kind: Some(error.kind()),
+        }
+    }
+
     /// The WAMP error URI when this is a [`Error::Wamp`].
     pub fn wamp_uri(&self) -> Option<&str> {
         match self {

@@ -107,7 +107,7 @@ pub use client::{
     PublishOptions, QueueConfig, QueueLimits, QueueStats, ReconnectPolicy, RegisterOptions,
     Registration, SessionInfo, Stats, SubscribeOptions, Subscription,
 };
-pub use error::{Error, Result, WampError};
+pub use error::{ConnectFailure, Error, Result, WampError};
 pub use event_loop::ConnectionState;
 pub use facade::{
     change_user, initialize, initialize_with, on_disconnect, on_join, on_leave, spawn_connection,

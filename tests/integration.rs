@@ -7,9 +7,9 @@ mod common;
 use common::scenarios::{self, echo, wait_until};
 use common::shared_router;
 use izaber_wamp::{
-    CallOptions, CallResult, Client, ClientConfig, Dict, Error, HandlerError, MatchPolicy,
-    PublishOptions, ReconnectPolicy, RegisterOptions, Serializer, SubscribeOptions, Value,
-    WampError,
+    CallOptions, CallResult, Client, ClientConfig, ConnectFailure, Dict, Error, HandlerError,
+    MatchPolicy, PublishOptions, ReconnectPolicy, RegisterOptions, Serializer, SubscribeOptions,
+    Value, WampError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -512,9 +512,17 @@ fn connecting_to_a_closed_port_retries_until_the_connect_deadline() {
         .with_connect_timeout(Duration::from_millis(2500));
     let start = Instant::now();
     match Client::connect(config) {
-        Err(Error::Connect { url, detail }) => {
+        Err(Error::Connect {
+            url,
+            detail,
+            kind,
+            io_kind,
+        }) => {
             assert!(url.contains(&port.to_string()));
             assert!(detail.contains("refused"), "{detail}");
+            // The cause stays inspectable, not only as text.
+            assert_eq!(kind, ConnectFailure::Refused);
+            assert_eq!(io_kind, Some(std::io::ErrorKind::ConnectionRefused));
         }
         other => panic!("expected a connect error, got {other:?}"),
     }
@@ -534,7 +542,10 @@ fn without_reconnecting_a_refused_connection_fails_at_once() {
     let start = Instant::now();
     assert!(matches!(
         Client::connect(config),
-        Err(Error::Connect { .. })
+        Err(Error::Connect {
+            kind: ConnectFailure::Refused,
+            ..
+        })
     ));
     assert!(start.elapsed() < Duration::from_secs(1));
 }
@@ -557,7 +568,10 @@ fn a_wss_handshake_that_gets_no_answer_stops_at_the_connect_deadline() {
     let start = Instant::now();
     match Client::connect(config) {
         Err(Error::Timeout { after, .. }) => assert_eq!(after, Duration::from_secs(2)),
-        Err(Error::Connect { detail, .. }) => assert!(detail.contains("timed out"), "{detail}"),
+        Err(Error::Connect { detail, kind, .. }) => {
+            assert!(detail.contains("timed out"), "{detail}");
+            assert_eq!(kind, ConnectFailure::TimedOut);
+        }
         other => panic!("expected a timeout, got {other:?}"),
     }
     let took = start.elapsed();

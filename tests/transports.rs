@@ -11,7 +11,7 @@ use common::scenarios::{self, echo, wait_until};
 use common::{shared_tls_router, Router};
 use izaber_wamp::config::{load, LoadOptions};
 use izaber_wamp::{
-    CallResult, Client, ClientConfig, ConnectionState, Dict, Error, PublishOptions,
+    CallResult, Client, ClientConfig, ConnectFailure, ConnectionState, Dict, Error, PublishOptions,
     ReconnectPolicy, Serializer, TlsOptions, Value,
 };
 use std::sync::{mpsc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -657,7 +657,8 @@ fn tls_without_the_ca_file_fails_fast_with_a_certificate_error() {
         for tls in [TlsOptions::default(), other_ca.clone()] {
             let start = Instant::now();
             match connect_once(&url, tls.clone()) {
-                Err(Error::Connect { detail, .. }) => {
+                Err(Error::Connect { detail, kind, .. }) => {
+                    assert_eq!(kind, ConnectFailure::Tls, "{detail}");
                     assert!(
                         detail.contains("invalid peer certificate: UnknownIssuer"),
                         "{url} {tls:?}: {detail}"
@@ -720,7 +721,8 @@ fn mutual_tls_needs_the_client_certificate() {
 
     let start = Instant::now();
     match connect_once(&url, trusting(router)) {
-        Err(Error::Connect { detail, .. }) => {
+        Err(Error::Connect { detail, kind, .. }) => {
+            assert_eq!(kind, ConnectFailure::Tls, "{detail}");
             assert!(detail.contains("CertificateRequired"), "{detail}");
             assert!(detail.contains("client_cert"), "{detail}");
         }

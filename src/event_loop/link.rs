@@ -10,10 +10,10 @@
 
 use super::requests::Token;
 use super::EventLoop;
-use crate::error::Error;
+use crate::error::{ConnectFailure, Error};
 use crate::proto::session::{CloseReason, Output, Session, SessionConfig};
 use crate::proto::value::Dict;
-use crate::transport::{self, ConnectOptions, Received, SetupLimit, Transport};
+use crate::transport::{self, ConnectOptions, Received, SetupLimit, Transport, TransportError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -92,10 +92,8 @@ pub(super) type AttemptResult = Result<Joined, AttemptFailed>;
 fn connect_and_join(options: &ConnectOptions, config: &SessionConfig) -> AttemptResult {
     crate::sync::lock::assert_unlocked("joining (authenticators)");
     let url = &options.url;
-    let lost = |why: String| Error::Connect {
-        url: url.clone(),
-        detail: why,
-    };
+    let lost = |why: String, kind: ConnectFailure| Error::connect(url, kind, why);
+    let broken = TransportError::connect_failure;
     let mut transport = transport::connect(options)?;
     let mut config = config.clone();
     config.serializer = transport.serializer();
@@ -105,11 +103,11 @@ fn connect_and_join(options: &ConnectOptions, config: &SessionConfig) -> Attempt
         while let Some(frame) = session.pop_transmit() {
             transport
                 .send(frame)
-                .map_err(|e| lost(format!("while joining: {e}")))?;
+                .map_err(|e| lost(format!("while joining: {e}"), broken(&e)))?;
         }
         transport
             .flush()
-            .map_err(|e| lost(format!("while joining: {e}")))?;
+            .map_err(|e| lost(format!("while joining: {e}"), broken(&e)))?;
         match session.pop_output() {
             Some(Output::Joined {
                 session: session_id,
@@ -117,7 +115,7 @@ fn connect_and_join(options: &ConnectOptions, config: &SessionConfig) -> Attempt
             }) => {
                 transport
                     .finish_setup()
-                    .map_err(|e| lost(format!("after joining: {e}")))?;
+                    .map_err(|e| Error::connect_io(url, &e, format!("after joining: {e}")))?;
                 return Ok(Joined {
                     transport,
                     session,
@@ -143,13 +141,13 @@ fn connect_and_join(options: &ConnectOptions, config: &SessionConfig) -> Attempt
             Ok(Some(Received::Frame(frame))) => session.handle_frame(&frame),
             Ok(Some(Received::Pong) | None) => {}
             Err(e) => {
-                let why = if matches!(&e, transport::TransportError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
-                {
+                let kind = broken(&e);
+                let why = if kind == ConnectFailure::TimedOut {
                     "timed out waiting for the router to accept the session".to_owned()
                 } else {
                     format!("while joining: {e}")
                 };
-                return Err(lost(why).into());
+                return Err(lost(why, kind).into());
             }
         }
     }
@@ -197,10 +195,10 @@ impl EventLoop {
             });
         self.link = Link::Connecting { attempt, abandoned };
         if let Err(e) = spawned {
-            self.connection_attempt_done(Err(AttemptFailed::from(Error::Connect {
-                url: self.settings.connect.url.clone(),
-                detail: format!("cannot start a connector thread: {e}"),
-            })));
+            let url = &self.settings.connect.url;
+            let detail = format!("cannot start a connector thread: {e}");
+            let error = Error::connect(url, ConnectFailure::Local, detail);
+            self.connection_attempt_done(Err(AttemptFailed::from(error)));
         }
     }
 
@@ -214,14 +212,12 @@ impl EventLoop {
             Err(failed) => return self.attempt_failed(attempt, failed),
         };
         if let Err(e) = joined.transport.register(&self.poll_registry, SOCKET) {
-            let url = self.settings.connect.url.clone();
-            return self.attempt_failed(
-                attempt,
-                AttemptFailed::from(Error::Connect {
-                    url,
-                    detail: e.to_string(),
-                }),
+            let error = Error::connect(
+                &self.settings.connect.url,
+                ConnectFailure::Local,
+                e.to_string(),
             );
+            return self.attempt_failed(attempt, AttemptFailed::from(error));
         }
         let now = Instant::now();
         self.link = Link::Up(Box::new(Connection {

@@ -34,7 +34,7 @@ pub(crate) use requests::{Body, Operation, Request};
 pub use status::ConnectionState;
 pub(crate) use status::{Counters, Status};
 
-use crate::error::{Error, Result};
+use crate::error::{ConnectFailure, Error, Result};
 use crate::proto::message::Payload;
 use crate::proto::session::{Output, SessionConfig};
 use crate::proto::WampError;
@@ -143,9 +143,12 @@ pub(crate) struct Prepared {
 pub(crate) fn prepare(url: &str) -> Result<(CommandSender, Prepared)> {
     let core = Arc::new(Core::default());
     let (poll, commands, sender, waker) =
-        handoff::command_channel(Arc::clone(&core)).map_err(|e| Error::Connect {
-            url: url.to_owned(),
-            detail: format!("cannot create the poller: {e}"),
+        handoff::command_channel(Arc::clone(&core)).map_err(|e| {
+            Error::connect(
+                url,
+                ConnectFailure::Local,
+                format!("cannot create the poller: {e}"),
+            )
         })?;
     let prepared = Prepared {
         core,
@@ -165,10 +168,7 @@ pub(crate) fn start(
     status: Arc<Status>,
 ) -> Result<std::thread::JoinHandle<()>> {
     let url = settings.connect.url.clone();
-    let connect_error = |detail: String| Error::Connect {
-        url: url.clone(),
-        detail,
-    };
+    let connect_error = |detail: String| Error::connect(&url, ConnectFailure::Local, detail);
     // A bad URL scheme or unusable TLS files fail now, not after connect_timeout.
     for url in &settings.urls {
         let mut options = settings.connect.clone();

@@ -38,7 +38,7 @@ mod tls_options;
 #[cfg(feature = "websocket")]
 mod websocket;
 
-use crate::error::Error;
+use crate::error::{ConnectFailure, Error};
 use crate::proto::codec::Serializer;
 use std::fmt;
 use std::sync::atomic::AtomicBool;
@@ -94,6 +94,22 @@ impl fmt::Display for TransportError {
             ),
             TransportError::Protocol(why) => write!(f, "transport protocol error: {why}"),
             TransportError::Io(e) => write!(f, "socket error: {e}"),
+        }
+    }
+}
+
+impl TransportError {
+    /// What kind of connection failure this error is, when it ends a connection
+    /// attempt: TLS failures are told apart from the socket's own errors.
+    pub fn connect_failure(&self) -> ConnectFailure {
+        match self {
+            #[cfg(any(feature = "websocket", feature = "rawsocket"))]
+            TransportError::Io(e) if stream::describe_tls_error(e).is_some() => ConnectFailure::Tls,
+            TransportError::Io(e) => ConnectFailure::of(e),
+            TransportError::Closed(_) => ConnectFailure::Closed,
+            TransportError::TooLarge { .. } | TransportError::Protocol(_) => {
+                ConnectFailure::Handshake
+            }
         }
     }
 }
@@ -157,11 +173,21 @@ pub(crate) trait Transport: Send {
     fn finish_setup(&mut self) -> std::io::Result<()>;
 }
 
-/// Builds the [`Error::Connect`] for `url` from a description of what failed.
-pub(crate) fn connect_failure(url: &str) -> impl Fn(String) -> Error + Copy + '_ {
-    move |detail| Error::Connect {
-        url: url.to_owned(),
-        detail,
+/// Builds the [`Error::Connect`] of `kind` for `url` from a description of what failed.
+pub(crate) fn connect_failure(
+    url: &str,
+    kind: ConnectFailure,
+) -> impl Fn(String) -> Error + Copy + '_ {
+    move |detail| Error::connect(url, kind, detail)
+}
+
+/// The [`Error::Connect`] for a socket error `error` met while `doing` something: a
+/// TLS failure is told apart from the socket's own errors.
+#[cfg(any(feature = "websocket", feature = "rawsocket"))]
+pub(crate) fn connect_io_failure(url: &str, error: &std::io::Error, detail: String) -> Error {
+    match stream::describe_tls_error(error) {
+        Some(tls) => Error::connect(url, ConnectFailure::Tls, tls),
+        None => Error::connect_io(url, error, detail),
     }
 }
 
@@ -295,7 +321,8 @@ fn load_tls_config(_: &TlsOptions) -> Result<(), Error> {
 /// Fails with [`Error::FeatureDisabled`] when that transport (or TLS) is not compiled
 /// in.
 pub(crate) fn connect(options: &ConnectOptions) -> Result<Box<dyn Transport>, Error> {
-    let kind = kind(&options.url).map_err(connect_failure(&options.url))?;
+    let kind =
+        kind(&options.url).map_err(connect_failure(&options.url, ConnectFailure::InvalidUrl))?;
     check_compiled_in(kind, &options.url)?;
     match kind {
         Kind::WebSocket { .. } => open_websocket(options),

@@ -31,10 +31,11 @@
 //! vanishes without a reset, is not noticed by the transport; requests then fail with
 //! their timeouts. Use WebSocket where that matters.
 
-use super::connect_failure;
 use super::socket::is_timeout;
 use super::stream::{describe_tls_error, Connected, Stream};
+use super::{connect_failure, connect_io_failure};
 use super::{ConnectOptions, Received, Transport, TransportError};
+use crate::error::ConnectFailure;
 use crate::error::Error;
 use crate::proto::codec::Serializer;
 use std::fmt;
@@ -330,7 +331,7 @@ fn host_port(authority_and_path: &str) -> Result<(String, u16), String> {
 /// Opens the stream the URL names (TCP, TCP with TLS, or a Unix socket).
 fn open(options: &ConnectOptions) -> Result<Stream, Error> {
     let url = options.url.as_str();
-    let fail = connect_failure(url);
+    let fail = connect_failure(url, ConnectFailure::InvalidUrl);
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| fail("not a URL".into()))?;
@@ -347,20 +348,22 @@ fn open(options: &ConnectOptions) -> Result<Stream, Error> {
 #[cfg(unix)]
 fn open_unix(url: &str, path: &str, options: &ConnectOptions) -> Result<Stream, Error> {
     if path.is_empty() {
-        return Err(Error::Connect {
-            url: url.to_owned(),
-            detail: "the URL has no socket path (expected unix:///path/to/socket)".into(),
-        });
+        return Err(Error::connect(
+            url,
+            ConnectFailure::InvalidUrl,
+            "the URL has no socket path (expected unix:///path/to/socket)",
+        ));
     }
     Connected::open_unix(url, std::path::Path::new(path), &options.limit)
 }
 
 #[cfg(not(unix))]
 fn open_unix(url: &str, _path: &str, _options: &ConnectOptions) -> Result<Stream, Error> {
-    Err(Error::Connect {
-        url: url.to_owned(),
-        detail: "unix:// URLs (RawSocket over a Unix socket) need a Unix system".into(),
-    })
+    Err(Error::connect(
+        url,
+        ConnectFailure::InvalidUrl,
+        "unix:// URLs (RawSocket over a Unix socket) need a Unix system",
+    ))
 }
 
 /// Explains a failed read of the handshake reply.
@@ -406,7 +409,6 @@ impl RawSocketTransport {
     /// until [`Transport::finish_setup`].
     pub fn connect(options: &ConnectOptions) -> Result<Self, Error> {
         let url = options.url.as_str();
-        let fail = connect_failure(url);
         let serializer = *options
             .serializers
             .first()
@@ -415,18 +417,19 @@ impl RawSocketTransport {
         let request = handshake_request(serializer, options.max_message_size);
         let max_incoming = max_length(request[1] >> 4);
         if let Err(e) = stream.write_all(&request).and_then(|()| stream.flush()) {
-            return Err(fail(match describe_tls_error(&e) {
-                Some(tls_error) => tls_error,
-                None if is_timeout(&e) => "timed out sending the RawSocket handshake".into(),
-                None => format!("cannot send the RawSocket handshake: {e}"),
-            }));
+            let detail = if is_timeout(&e) {
+                "timed out sending the RawSocket handshake".into()
+            } else {
+                format!("cannot send the RawSocket handshake: {e}")
+            };
+            return Err(connect_io_failure(url, &e, detail));
         }
         let mut reply = [0u8; 4];
         stream
             .read_exact(&mut reply)
-            .map_err(|e| fail(handshake_read_failure(&e, serializer)))?;
-        let router_max =
-            parse_handshake_reply(reply, serializer).map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| connect_io_failure(url, &e, handshake_read_failure(&e, serializer)))?;
+        let router_max = parse_handshake_reply(reply, serializer)
+            .map_err(|e| connect_failure(url, ConnectFailure::Handshake)(e.to_string()))?;
         log::debug!(
             "connected to {url} over RawSocket with {}; messages up to {max_incoming} bytes \
              in, {router_max} bytes out",

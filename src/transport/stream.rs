@@ -12,7 +12,10 @@
 use super::socket::{connect_tcp, SetupLimit, Socket};
 #[cfg(feature = "tls")]
 use super::tls::{self, TlsStream};
-use super::{connect_failure, TlsOptions};
+#[cfg(feature = "tls")]
+use super::connect_failure;
+use super::{connect_io_failure, TlsOptions};
+use crate::error::ConnectFailure;
 use crate::error::Error;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -38,21 +41,28 @@ impl Connected {
         tls: Option<&TlsOptions>,
         limit: &SetupLimit,
     ) -> Result<Stream, Error> {
-        let fail = connect_failure(url);
-        let addrs = (host, port)
-            .to_socket_addrs()
-            .map_err(|e| fail(format!("cannot resolve {host}: {e}")))?;
-        let mut last_error = format!("{host} resolved to no address");
+        let addrs = (host, port).to_socket_addrs().map_err(|e| {
+            Error::connect(
+                url,
+                ConnectFailure::Dns,
+                format!("cannot resolve {host}: {e}"),
+            )
+        })?;
+        let mut last_error = Error::connect(
+            url,
+            ConnectFailure::Dns,
+            format!("{host} resolved to no address"),
+        );
         for addr in addrs {
             match connect_tcp(addr, limit) {
                 Ok(tcp) => return Self::wrap(url, host, tcp, tls, limit),
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    return Err(fail(format!("{addr}: timed out")))
+                    return Err(Error::connect_io(url, &e, format!("{addr}: timed out")))
                 }
-                Err(e) => last_error = format!("{addr}: {e}"),
+                Err(e) => last_error = Error::connect_io(url, &e, format!("{addr}: {e}")),
             }
         }
-        Err(fail(last_error))
+        Err(last_error)
     }
 
     fn wrap(
@@ -62,10 +72,10 @@ impl Connected {
         tls: Option<&TlsOptions>,
         limit: &SetupLimit,
     ) -> Result<Stream, Error> {
-        let fail = connect_failure(url);
+        let fail = |e: io::Error| Error::connect_io(url, &e, e.to_string());
         // Small WAMP messages must not wait for Nagle's algorithm.
-        tcp.set_nodelay(true).map_err(|e| fail(e.to_string()))?;
-        let socket = Socket::tcp(tcp, limit).map_err(|e| fail(e.to_string()))?;
+        tcp.set_nodelay(true).map_err(fail)?;
+        let socket = Socket::tcp(tcp, limit).map_err(fail)?;
         match tls {
             Some(options) => start_tls(url, host, socket, options),
             None => Ok(Stream::Plain(socket)),
@@ -81,10 +91,10 @@ impl Connected {
         path: &std::path::Path,
         limit: &SetupLimit,
     ) -> Result<Stream, Error> {
-        let fail = connect_failure(url);
         let socket = std::os::unix::net::UnixStream::connect(path)
-            .map_err(|e| fail(format!("{}: {e}", path.display())))?;
-        let socket = Socket::unix(socket, limit).map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| Error::connect_io(url, &e, format!("{}: {e}", path.display())))?;
+        let socket =
+            Socket::unix(socket, limit).map_err(|e| connect_io_failure(url, &e, e.to_string()))?;
         Ok(Stream::Plain(socket))
     }
 }
@@ -92,8 +102,8 @@ impl Connected {
 /// Runs the TLS handshake over `socket` (still blocking, with the deadline's timeouts).
 #[cfg(feature = "tls")]
 fn start_tls(url: &str, host: &str, socket: Socket, options: &TlsOptions) -> Result<Stream, Error> {
-    let fail = connect_failure(url);
-    let stream = TlsStream::handshake(host, socket, options).map_err(fail)?;
+    let stream = TlsStream::handshake(host, socket, options)
+        .map_err(|(kind, detail)| connect_failure(url, kind)(detail))?;
     Ok(Stream::Tls(Box::new(stream)))
 }
 

@@ -9,6 +9,7 @@
 
 use super::socket::{is_timeout, Socket};
 use super::TlsOptions;
+use crate::error::ConnectFailure;
 use parking_lot::Mutex;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -187,25 +188,34 @@ pub(crate) struct TlsStream {
 impl TlsStream {
     /// Connects TLS to `host` over the socket (still in setup mode): runs the whole
     /// handshake.
-    pub fn handshake(host: &str, sock: Socket, options: &TlsOptions) -> Result<TlsStream, String> {
-        let conn = client_connection(host, options)?;
+    pub fn handshake(
+        host: &str,
+        sock: Socket,
+        options: &TlsOptions,
+    ) -> Result<TlsStream, (ConnectFailure, String)> {
+        let conn = client_connection(host, options).map_err(|e| (ConnectFailure::Tls, e))?;
         let mut stream = TlsStream { conn, sock };
         stream.complete_handshake()?;
         Ok(stream)
     }
 
-    fn complete_handshake(&mut self) -> Result<(), String> {
+    fn complete_handshake(&mut self) -> Result<(), (ConnectFailure, String)> {
         while self.conn.is_handshaking() {
             if let Err(e) = self.conn.complete_io(&mut self.sock) {
                 return Err(match rustls_error(&e) {
-                    Some(tls_error) => {
-                        format!("TLS handshake failed: {}", describe(tls_error))
-                    }
-                    None if is_timeout(&e) => "timed out during the TLS handshake".into(),
-                    None if e.kind() == io::ErrorKind::UnexpectedEof => {
-                        "the router closed the connection during the TLS handshake".into()
-                    }
-                    None => format!("TLS handshake failed: {e}"),
+                    Some(tls_error) => (
+                        ConnectFailure::Tls,
+                        format!("TLS handshake failed: {}", describe(tls_error)),
+                    ),
+                    None if is_timeout(&e) => (
+                        ConnectFailure::TimedOut,
+                        "timed out during the TLS handshake".into(),
+                    ),
+                    None if e.kind() == io::ErrorKind::UnexpectedEof => (
+                        ConnectFailure::Closed,
+                        "the router closed the connection during the TLS handshake".into(),
+                    ),
+                    None => (ConnectFailure::of(&e), format!("TLS handshake failed: {e}")),
                 });
             }
         }

@@ -1,10 +1,11 @@
 //! WAMP over WebSocket (tungstenite): `ws://` and `wss://`.
 
-use super::connect_failure;
 use super::read_ahead::ReadAhead;
 use super::socket::is_timeout;
 use super::stream::{describe_tls_error, Connected, Stream};
+use super::{connect_failure, connect_io_failure};
 use super::{ConnectOptions, Received, Transport, TransportError};
+use crate::error::ConnectFailure;
 use crate::error::Error;
 use crate::proto::codec::Serializer;
 use tungstenite::client::IntoClientRequest;
@@ -31,7 +32,7 @@ impl WebSocketTransport {
     /// mode until [`Transport::finish_setup`].
     pub fn connect(options: &ConnectOptions) -> Result<Self, Error> {
         let url = options.url.as_str();
-        let fail = connect_failure(url);
+        let fail = connect_failure(url, ConnectFailure::InvalidUrl);
         if options.serializers.is_empty() {
             return Err(Error::Config("no serializer configured".into()));
         }
@@ -70,10 +71,12 @@ impl WebSocketTransport {
             Some(config),
         ) {
             Ok(done) => done,
-            Err(HandshakeError::Failure(e)) => return Err(fail(handshake_failure(e))),
+            Err(HandshakeError::Failure(e)) => return Err(handshake_failure(url, e)),
             Err(HandshakeError::Interrupted(_)) => {
-                return Err(fail(
-                    "timed out during the TLS or WebSocket handshake".into(),
+                return Err(Error::connect(
+                    url,
+                    ConnectFailure::TimedOut,
+                    "timed out during the TLS or WebSocket handshake",
                 ))
             }
         };
@@ -85,9 +88,11 @@ impl WebSocketTransport {
         let serializer = Serializer::from_subprotocol(chosen)
             .filter(|s| options.serializers.contains(s))
             .ok_or_else(|| {
-                fail(format!(
-                    "the router chose subprotocol {chosen:?}, not one of {offered:?}"
-                ))
+                Error::connect(
+                    url,
+                    ConnectFailure::Handshake,
+                    format!("the router chose subprotocol {chosen:?}, not one of {offered:?}"),
+                )
             })?;
         log::debug!("connected to {url} with {}", serializer.subprotocol());
         Ok(WebSocketTransport {
@@ -99,7 +104,7 @@ impl WebSocketTransport {
     }
 }
 
-fn handshake_failure(error: tungstenite::Error) -> String {
+fn handshake_failure(url: &str, error: tungstenite::Error) -> Error {
     match error {
         tungstenite::Error::Http(response) => {
             let status = response.status();
@@ -108,17 +113,17 @@ fn handshake_failure(error: tungstenite::Error) -> String {
                 .as_deref()
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
-            format!(
+            let detail = format!(
                 "the router refused the WebSocket upgrade with HTTP {status} {}",
                 body.trim()
-            )
+            );
+            Error::connect(url, ConnectFailure::Handshake, detail)
         }
-        tungstenite::Error::Io(e) => match describe_tls_error(&e) {
-            Some(tls_error) => tls_error,
-            None if is_timeout(&e) => "timed out during the TLS or WebSocket handshake".into(),
-            None => e.to_string(),
-        },
-        other => other.to_string(),
+        tungstenite::Error::Io(e) if is_timeout(&e) && describe_tls_error(&e).is_none() => {
+            Error::connect_io(url, &e, "timed out during the TLS or WebSocket handshake")
+        }
+        tungstenite::Error::Io(e) => connect_io_failure(url, &e, e.to_string()),
+        other => Error::connect(url, ConnectFailure::Handshake, other.to_string()),
     }
 }
 
