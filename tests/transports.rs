@@ -11,7 +11,7 @@ use common::scenarios::{self, echo, wait_until};
 use common::{shared_tls_router, Router};
 use izaber_wamp::config::{load, LoadOptions};
 use izaber_wamp::{
-    CallResult, Client, ClientConfig, ConnectFailure, ConnectionState, Dict, Error, PublishOptions,
+    CallResult, Client, ClientConfig, ConnectionState, Dict, Error, PublishOptions,
     ReconnectPolicy, Serializer, TlsOptions, Value,
 };
 use std::sync::{mpsc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -658,7 +658,7 @@ fn tls_without_the_ca_file_fails_fast_with_a_certificate_error() {
             let start = Instant::now();
             match connect_once(&url, tls.clone()) {
                 Err(Error::Connect { detail, kind, .. }) => {
-                    assert_eq!(kind, ConnectFailure::Tls, "{detail}");
+                    assert_eq!(kind, izaber_wamp::ConnectFailure::Tls, "{detail}");
                     assert!(
                         detail.contains("invalid peer certificate: UnknownIssuer"),
                         "{url} {tls:?}: {detail}"
@@ -722,7 +722,7 @@ fn mutual_tls_needs_the_client_certificate() {
     let start = Instant::now();
     match connect_once(&url, trusting(router)) {
         Err(Error::Connect { detail, kind, .. }) => {
-            assert_eq!(kind, ConnectFailure::Tls, "{detail}");
+            assert_eq!(kind, izaber_wamp::ConnectFailure::Tls, "{detail}");
             assert!(detail.contains("CertificateRequired"), "{detail}");
             assert!(detail.contains("client_cert"), "{detail}");
         }

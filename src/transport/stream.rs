@@ -9,12 +9,14 @@
 //! [`Stream::finish_setup`] switches the socket to non-blocking mode for the event
 //! loop.
 
+#[cfg(feature = "tls")]
+use super::connect_failure;
+#[cfg(all(unix, feature = "rawsocket"))]
+use super::connect_io_failure;
 use super::socket::{connect_tcp, SetupLimit, Socket};
 #[cfg(feature = "tls")]
 use super::tls::{self, TlsStream};
-#[cfg(feature = "tls")]
-use super::connect_failure;
-use super::{connect_io_failure, TlsOptions};
+use super::TlsOptions;
 use crate::error::ConnectFailure;
 use crate::error::Error;
 use std::io::{self, Read, Write};
