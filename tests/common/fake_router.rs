@@ -8,6 +8,8 @@
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -15,27 +17,50 @@ use std::time::Duration;
 pub struct FakeRouter {
     url: String,
     thread: Option<JoinHandle<()>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl FakeRouter {
-    /// Listens on a free port and runs `script` for every connection, in turn, until
-    /// the script returns `false` (or the test ends).
-    pub fn start(mut script: impl FnMut(&mut Conn) -> bool + Send + 'static) -> FakeRouter {
+    /// Listens on a free port and runs `script` for every connection, each on a
+    /// thread of its own, until a script returns `false` (or the test ends).
+    pub fn start(script: impl Fn(&mut Conn) -> bool + Send + Sync + 'static) -> FakeRouter {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let url = format!("tcpip://{}", listener.local_addr().expect("addr"));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&connections);
+        let script = Arc::new(script);
+        let stop = Arc::new(AtomicBool::new(false));
         let thread = std::thread::spawn(move || {
             for socket in listener.incoming() {
-                let Ok(socket) = socket else { return };
-                let mut conn = Conn { socket };
-                if !script(&mut conn) {
+                if stop.load(Ordering::SeqCst) {
                     return;
                 }
+                let Ok(socket) = socket else { return };
+                let number = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                let (script, stop) = (Arc::clone(&script), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    let mut conn = Conn { socket, number };
+                    // A script that panics (the client went away) ends with its
+                    // connection; the router goes on accepting.
+                    let go_on = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        script(&mut conn)
+                    }));
+                    if matches!(go_on, Ok(false)) {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                });
             }
         });
         FakeRouter {
             url,
             thread: Some(thread),
+            connections,
         }
+    }
+
+    /// How many connections the router has accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// `tcpip://127.0.0.1:PORT`.
@@ -48,17 +73,42 @@ impl FakeRouter {
 /// error, which ends the script's thread (the client went away).
 pub struct Conn {
     socket: TcpStream,
+    /// 1 for the first connection the router accepted, and so on.
+    pub number: usize,
 }
 
 impl Conn {
     /// Answers the RawSocket handshake: JSON, 16 MiB messages.
     pub fn handshake(&mut self) {
+        self.handshake_as(1);
+    }
+
+    /// Answers the RawSocket handshake with serializer `id` (1 JSON, 2 MessagePack,
+    /// 3 CBOR) and 16 MiB messages.
+    pub fn handshake_as(&mut self, id: u8) {
+        self.read_handshake();
+        self.socket
+            .write_all(&[0x7F, 0xF0 | id, 0, 0])
+            .expect("handshake reply");
+    }
+
+    /// Reads the client's handshake request.
+    pub fn read_handshake(&mut self) -> [u8; 4] {
         let mut request = [0u8; 4];
         self.socket.read_exact(&mut request).expect("handshake");
         assert_eq!(request[0], 0x7F, "not a RawSocket handshake");
-        self.socket
-            .write_all(&[0x7F, 0xF1, 0, 0])
-            .expect("handshake reply");
+        request
+    }
+
+    /// Reads one raw frame: its type and payload.
+    pub fn recv_frame(&mut self) -> (u8, Vec<u8>) {
+        let mut header = [0u8; 4];
+        self.socket.read_exact(&mut header).expect("frame header");
+        let len =
+            usize::from(header[1]) << 16 | usize::from(header[2]) << 8 | usize::from(header[3]);
+        let mut payload = vec![0u8; len];
+        self.socket.read_exact(&mut payload).expect("frame payload");
+        (header[0], payload)
     }
 
     /// The next WAMP message from the client.
