@@ -6,6 +6,8 @@
 //! The tests of this file run one at a time (they measure the whole process: its
 //! peak memory, threads and file descriptors).
 
+#![cfg(feature = "websocket")]
+
 mod common;
 
 use common::fake_router::FakeRouter;
@@ -137,6 +139,7 @@ fn a_flood_at_a_slow_handler_stays_bounded_and_requests_resolve_in_time() {
 /// unbounded client does; this router of our own writes events as fast as the
 /// socket takes them: 2,000 events, each a list of 16,000 zeros (32 KB on the wire,
 /// half a megabyte decoded), a gigabyte in memory if nothing held the client back.
+#[cfg(feature = "rawsocket")]
 #[test]
 fn a_router_flooding_faster_than_any_handler_keeps_the_client_under_256_mb() {
     let _serial = serial();

@@ -3,6 +3,8 @@
 //! RawSocket with JSON unless a test says otherwise), one behaviour per test: the
 //! client must not crash, hammer, hang, leak, or misreport what happened.
 
+#![cfg(feature = "rawsocket")]
+
 mod common;
 
 use common::fake_router::{Conn, FakeRouter};

@@ -1,0 +1,216 @@
+//! The soak: a client under steady load while its Crossbar.io router is SIGKILLed and
+//! restarted every 20 s. Four threads call a procedure of the client's own (through
+//! the router), a subscriber counts events published every 10 ms, and every cycle
+//! reports how long the client took to recover, its resident size, threads and file
+//! descriptors.
+//!
+//! It fails when a cycle takes more than 5 s to recover (from the router being back
+//! to a call answered), when a call takes longer than its timeout + 1 s, or when
+//! threads, descriptors or resident size grow from cycle to cycle.
+//!
+//! `SOAK_SECONDS` sets its length (default 60); `scripts/soak` runs it for minutes.
+
+#![cfg(feature = "websocket")]
+
+mod common;
+
+use common::scenarios::wait_until;
+use common::Router;
+use izaber_wamp::{
+    CallOptions, CallResult, Client, ClientConfig, PublishOptions, ReconnectPolicy, Serializer,
+};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CYCLE: Duration = Duration::from_secs(20);
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
+
+fn status_kb(key: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in /proc/self/status"))
+}
+
+fn count(dir: &str) -> usize {
+    std::fs::read_dir(dir).expect("read /proc").count()
+}
+
+/// What one cycle measured.
+#[derive(Debug, Clone, Copy)]
+struct Cycle {
+    recovery: Duration,
+    rss_kb: u64,
+    threads: usize,
+    fds: usize,
+}
+
+/// The load: callers and a publisher, until `stop`; records the slowest call.
+struct Load {
+    stop: Arc<AtomicBool>,
+    slowest_ms: Arc<AtomicU64>,
+    answered: Arc<AtomicUsize>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(client: &Client) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let slowest_ms = Arc::new(AtomicU64::new(0));
+        let answered = Arc::new(AtomicUsize::new(0));
+        let mut threads = Vec::new();
+        for n in 0..4 {
+            let (client, stop) = (client.clone(), Arc::clone(&stop));
+            let (slowest, answered) = (Arc::clone(&slowest_ms), Arc::clone(&answered));
+            threads.push(std::thread::spawn(move || {
+                let options = CallOptions::new().timeout(CALL_TIMEOUT);
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    if client.call_with("soak.echo", (n,), (), &options).is_ok() {
+                        answered.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    let ms = started.elapsed().as_millis() as u64;
+                    slowest.fetch_max(ms, Ordering::Relaxed);
+                }
+            }));
+        }
+        let (publisher, stop_publishing) = (client.clone(), Arc::clone(&stop));
+        threads.push(std::thread::spawn(move || {
+            let options = PublishOptions::new().exclude_me(false);
+            while !stop_publishing.load(Ordering::Relaxed) {
+                let _ = publisher.publish_with("soak.tick", (), (), &options);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }));
+        Load {
+            stop,
+            slowest_ms,
+            answered,
+            threads,
+        }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads {
+            thread.join().expect("load thread");
+        }
+    }
+}
+
+#[test]
+fn soak() {
+    let seconds: u64 = std::env::var("SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let router = Router::start();
+    let config = ClientConfig::new(router.ws_url(), "izaber")
+        .with_serializers(&[Serializer::Json])
+        .with_ticket("test-user", "test-pass")
+        .with_timeout(CALL_TIMEOUT)
+        .with_reconnect(ReconnectPolicy {
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            ..ReconnectPolicy::default()
+        });
+    let client = Client::connect(config).expect("connect");
+    client
+        .register("soak.echo", |inv| Ok(CallResult::new(inv.args, ())?))
+        .expect("register");
+    let events = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&events);
+    let options = izaber_wamp::SubscribeOptions::new();
+    client
+        .subscribe_with("soak.tick", &options, move |_event| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        })
+        .expect("subscribe");
+    let load = Load::start(&client);
+    let cycles = (seconds / CYCLE.as_secs()).max(2);
+    let measured = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    for cycle in 1..=cycles {
+        std::thread::sleep(CYCLE.saturating_sub(Duration::from_secs(4)));
+        router.kill();
+        router.restart();
+        let back = Instant::now();
+        let before = load.answered.load(Ordering::Relaxed);
+        let recovered = wait_until(RECOVERY_LIMIT * 2, || {
+            load.answered.load(Ordering::Relaxed) > before
+        });
+        let recovery = back.elapsed();
+        std::thread::sleep(Duration::from_secs(1));
+        let m = Cycle {
+            recovery,
+            rss_kb: status_kb("VmRSS"),
+            threads: count("/proc/self/task"),
+            fds: count("/proc/self/fd"),
+        };
+        println!(
+            "cycle {cycle}: recovered in {:?}, RSS {} kB, {} threads, {} fds, {} events, \
+             slowest call {} ms",
+            m.recovery,
+            m.rss_kb,
+            m.threads,
+            m.fds,
+            events.load(Ordering::Relaxed),
+            load.slowest_ms.load(Ordering::Relaxed)
+        );
+        assert!(
+            recovered,
+            "cycle {cycle}: no call answered 10 s after the restart"
+        );
+        let events_before = events.load(Ordering::Relaxed);
+        assert!(
+            wait_until(RECOVERY_LIMIT, || events.load(Ordering::Relaxed)
+                > events_before),
+            "cycle {cycle}: no event arrived after the restart"
+        );
+        measured.lock().expect("lock").push(m);
+    }
+    let slowest = Duration::from_millis(load.slowest_ms.load(Ordering::Relaxed));
+    load.stop();
+    client.close().expect("close");
+    println!("soak: {cycles} cycles in {:?}", started.elapsed());
+    let measured = measured.lock().expect("lock");
+    assert!(
+        slowest <= CALL_TIMEOUT + Duration::from_secs(1),
+        "a call took {slowest:?}, past its {CALL_TIMEOUT:?} timeout"
+    );
+    for (n, m) in measured.iter().enumerate() {
+        assert!(
+            m.recovery <= RECOVERY_LIMIT,
+            "cycle {}: recovery took {:?}",
+            n + 1,
+            m.recovery
+        );
+    }
+    let first = measured[0];
+    for (n, m) in measured.iter().enumerate().skip(1) {
+        // Threads and descriptors come back to what they were; a few may be in flight
+        // (a hook run, a connector thread just ending).
+        assert!(
+            m.threads <= first.threads + 2 && m.fds <= first.fds + 2,
+            "cycle {}: {} threads and {} fds, after {} and {} in cycle 1",
+            n + 1,
+            m.threads,
+            m.fds,
+            first.threads,
+            first.fds
+        );
+        assert!(
+            m.rss_kb <= first.rss_kb + 8 * 1024,
+            "cycle {}: RSS {} kB, after {} kB in cycle 1",
+            n + 1,
+            m.rss_kb,
+            first.rss_kb
+        );
+    }
+}
