@@ -10,6 +10,7 @@
 
 mod common;
 
+#[cfg(feature = "rawsocket")]
 use common::fake_router::FakeRouter;
 use common::scenarios::wait_until;
 use common::{Peer, Router};

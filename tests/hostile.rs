@@ -31,6 +31,7 @@ fn threads_named(prefix: &str) -> usize {
 }
 
 /// A line of `/proc/self/status` in kB (`VmPeak`: the peak address space).
+#[cfg(feature = "msgpack")]
 fn status_kb(key: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("read status");
     status
