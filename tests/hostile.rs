@@ -296,3 +296,32 @@ fn invalid_utf8_in_json_is_a_protocol_violation() {
         other => panic!("expected a protocol violation, got {other:?}"),
     }
 }
+
+#[test]
+fn malformed_event_details_are_left_out_never_replaced() {
+    let router = FakeRouter::start(|conn| {
+        conn.join(1);
+        conn.accept_subscribe(5);
+        let details = json!({"publisher": "me", "topic": 7, "retained": "yes",
+                             "publisher_authid": "alice"});
+        conn.send(&json!([36, 5, 99, details, ["hi"]]));
+        std::thread::sleep(Duration::from_secs(2));
+        false
+    });
+    let client =
+        Client::connect(config(&router).with_reconnect(ReconnectPolicy::disabled())).expect("join");
+    let (tx, rx) = std::sync::mpsc::channel();
+    client
+        .subscribe("hostile.details", move |event| drop(tx.send(event.details)))
+        .expect("subscribe");
+    let details = rx.recv_timeout(Duration::from_secs(5)).expect("the event");
+    assert_eq!(details.publication, 99);
+    assert_eq!(details.publisher, None, "not a session ID: left out");
+    assert_eq!(
+        details.topic, None,
+        "not a string: left out, not the subscribed URI"
+    );
+    assert_eq!(details.retained, None);
+    assert_eq!(details.publisher_authid.as_deref(), Some("alice"));
+    assert_eq!(details.raw.get("topic"), Some(&izaber_wamp::Value::Int(7)));
+}

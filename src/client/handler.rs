@@ -52,12 +52,16 @@ impl CallResult {
     payload_accessors!();
 }
 
-/// Details of an invocation, from INVOCATION.Details.
+/// Details of an invocation, from INVOCATION.Details, type-checked: a value of the
+/// wrong type is logged and left out (`None`), never replaced by another. `raw` keeps
+/// everything as received.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct InvocationDetails {
     /// The concrete procedure called: differs from the registered URI for prefix and
-    /// wildcard registrations.
-    pub procedure: String,
+    /// wildcard registrations (the registered URI when the router does not say; `None`
+    /// only when the router sent something that is not a string).
+    pub procedure: Option<String>,
     /// The caller's session ID, when the router discloses it.
     pub caller: Option<u64>,
     /// The caller's authid, when disclosed.
@@ -70,13 +74,63 @@ pub struct InvocationDetails {
 
 impl InvocationDetails {
     pub(crate) fn from_raw(raw: Dict, registered: &str) -> Self {
+        let field = Details::new(&raw, "INVOCATION");
         InvocationDetails {
-            procedure: string(&raw, "procedure").unwrap_or_else(|| registered.to_owned()),
-            caller: raw.get("caller").and_then(Value::as_u64),
-            caller_authid: string(&raw, "caller_authid"),
-            caller_authrole: string(&raw, "caller_authrole"),
+            procedure: field.string_or("procedure", registered),
+            caller: field.id("caller"),
+            caller_authid: field.string("caller_authid"),
+            caller_authrole: field.string("caller_authrole"),
             raw,
         }
+    }
+}
+
+/// Reads typed fields of a details dict, logging (not replacing) malformed ones.
+struct Details<'a> {
+    raw: &'a Dict,
+    message: &'static str,
+}
+
+impl<'a> Details<'a> {
+    fn new(raw: &'a Dict, message: &'static str) -> Self {
+        Details { raw, message }
+    }
+
+    fn typed<T>(&self, key: &str, what: &str, read: impl Fn(&Value) -> Option<T>) -> Option<T> {
+        let value = self.raw.get(key)?;
+        let read = read(value);
+        if read.is_none() {
+            log::warn!(
+                "{} detail {key} is {value}, not {what}: left out",
+                self.message
+            );
+        }
+        read
+    }
+
+    fn string(&self, key: &str) -> Option<String> {
+        self.typed(key, "a string", |v| v.as_str().map(str::to_owned))
+    }
+
+    /// The string `key`, or `absent` when the router did not send it.
+    fn string_or(&self, key: &str, absent: &str) -> Option<String> {
+        match self.raw.get(key) {
+            None => Some(absent.to_owned()),
+            Some(_) => self.string(key),
+        }
+    }
+
+    fn id(&self, key: &str) -> Option<u64> {
+        self.typed(key, "a session ID", |v| {
+            v.as_u64().filter(|&id| crate::proto::id::is_valid_id(id))
+        })
+    }
+
+    fn flag(&self, key: &str) -> Option<bool> {
+        self.typed(key, "true or false", |v| match v {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        })
     }
 }
 
@@ -111,34 +165,41 @@ impl fmt::Debug for Invocation {
     }
 }
 
-/// Details of an event, from EVENT.Details.
+/// Details of an event, from EVENT.Details, type-checked: a value of the wrong type
+/// is logged and left out (`None`), never replaced by another. `raw` keeps everything
+/// as received.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct EventDetails {
     /// The publication ID (the same for every copy of one publication).
     pub publication: u64,
-    /// The concrete topic: differs from the subscribed URI for pattern subscriptions.
-    pub topic: String,
+    /// The concrete topic: differs from the subscribed URI for pattern subscriptions
+    /// (the subscribed URI when the router does not say; `None` only when the router
+    /// sent something that is not a string).
+    pub topic: Option<String>,
     /// The publisher's session ID, when the router discloses it.
     pub publisher: Option<u64>,
     /// The publisher's authid, when disclosed.
     pub publisher_authid: Option<String>,
     /// The publisher's authrole, when disclosed.
     pub publisher_authrole: Option<String>,
-    /// True for a retained event delivered on subscribe.
-    pub retained: bool,
+    /// `Some(true)` for a retained event delivered on subscribe; `None` when the
+    /// router did not say.
+    pub retained: Option<bool>,
     /// All details as received.
     pub raw: Dict,
 }
 
 impl EventDetails {
     pub(crate) fn from_raw(raw: Dict, publication: u64, subscribed: &str) -> Self {
+        let field = Details::new(&raw, "EVENT");
         EventDetails {
             publication,
-            topic: string(&raw, "topic").unwrap_or_else(|| subscribed.to_owned()),
-            publisher: raw.get("publisher").and_then(Value::as_u64),
-            publisher_authid: string(&raw, "publisher_authid"),
-            publisher_authrole: string(&raw, "publisher_authrole"),
-            retained: matches!(raw.get("retained"), Some(Value::Bool(true))),
+            topic: field.string_or("topic", subscribed),
+            publisher: field.id("publisher"),
+            publisher_authid: field.string("publisher_authid"),
+            publisher_authrole: field.string("publisher_authrole"),
+            retained: field.flag("retained"),
             raw,
         }
     }
@@ -174,10 +235,6 @@ impl fmt::Debug for Event {
     }
 }
 
-fn string(raw: &Dict, key: &str) -> Option<String> {
-    raw.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
 /// Why a procedure handler failed.
 ///
 /// Any error converts into it with `?`: a [`WampError`] (or an [`Error::Wamp`] from a
@@ -197,12 +254,16 @@ impl HandlerError {
         HandlerError::Failed(message.to_string())
     }
 
-    /// The WAMP error sent to the caller.
+    /// The WAMP error sent to the caller: a [`WampError`] as it is; a plain failure
+    /// under `failure_uri` with `["Call failed: <message>", <message>]`, the shape a
+    /// Python izaber callee sends, so Python callers see the same from either.
     pub(crate) fn into_wamp(self, failure_uri: &str) -> WampError {
         match self {
             HandlerError::Wamp(e) => e,
-            HandlerError::Failed(message) => WampError::new(failure_uri)
-                .with_args(vec![Value::from(format!("Call failed: {message}"))]),
+            HandlerError::Failed(message) => WampError::new(failure_uri).with_args(vec![
+                Value::from(format!("Call failed: {message}")),
+                Value::from(message),
+            ]),
         }
     }
 }

@@ -1,22 +1,160 @@
-//! Per-request options.
+//! Per-request options: every option the WAMP spec defines for CALL, REGISTER,
+//! SUBSCRIBE and PUBLISH, typed, plus raw extra options for router extensions.
+//!
+//! Every type has the same builder style: one method per option, named as the option
+//! is on the wire (`.acknowledge(true)`, `.exclude_authid(["bob"])`), `.timeout(..)`
+//! for the client-side timeout, and `.option(key, value)` for anything else. A raw
+//! option the spec defines is checked as strictly as the typed one: a wrong type or
+//! value fails before anything is sent ([`Error::InvalidOption`]), since a router
+//! would read it as something else or drop the connection.
 
 use super::concurrency::{Overflow, DEFAULT_QUEUE};
+use crate::error::Error;
 use crate::proto::uri::MatchPolicy;
 use crate::proto::value::{Dict, Value};
 use std::time::Duration;
+
+/// What a spec-defined option takes.
+#[derive(Clone, Copy)]
+enum Takes {
+    Bool,
+    /// A whole number of 0 or more.
+    Count,
+    /// A list of session IDs.
+    Ids,
+    /// A list of strings.
+    Strings,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+}
+
+impl Takes {
+    fn accepts(self, value: &Value) -> bool {
+        match (self, value) {
+            (Takes::Bool, Value::Bool(_)) => true,
+            (Takes::Count, v) => v.as_u64().is_some(),
+            (Takes::Ids, Value::List(items)) => items
+                .iter()
+                .all(|i| i.as_u64().is_some_and(crate::proto::id::is_valid_id)),
+            (Takes::Strings, Value::List(items)) => items.iter().all(|i| i.as_str().is_some()),
+            (Takes::OneOf(names), Value::String(s)) => names.contains(&s.as_str()),
+            _ => false,
+        }
+    }
+
+    fn expected(self) -> String {
+        match self {
+            Takes::Bool => "true or false".into(),
+            Takes::Count => "a whole number of 0 or more".into(),
+            Takes::Ids => "a list of session IDs (1 to 2^53)".into(),
+            Takes::Strings => "a list of strings".into(),
+            Takes::OneOf(names) => {
+                let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+                format!("one of {}", quoted.join(", "))
+            }
+        }
+    }
+}
+
+const MATCH: Takes = Takes::OneOf(&["exact", "prefix", "wildcard"]);
+const INVOKE: Takes = Takes::OneOf(&["single", "roundrobin", "random", "first", "last"]);
+
+const CALL_OPTIONS: &[(&str, Takes)] = &[
+    ("timeout", Takes::Count),
+    ("receive_progress", Takes::Bool),
+    ("disclose_me", Takes::Bool),
+];
+const REGISTER_OPTIONS: &[(&str, Takes)] = &[
+    ("match", MATCH),
+    ("invoke", INVOKE),
+    ("force_reregister", Takes::Bool),
+    ("disclose_caller", Takes::Bool),
+];
+const SUBSCRIBE_OPTIONS: &[(&str, Takes)] = &[("match", MATCH), ("get_retained", Takes::Bool)];
+const PUBLISH_OPTIONS: &[(&str, Takes)] = &[
+    ("acknowledge", Takes::Bool),
+    ("exclude", Takes::Ids),
+    ("exclude_authid", Takes::Strings),
+    ("exclude_authrole", Takes::Strings),
+    ("eligible", Takes::Ids),
+    ("eligible_authid", Takes::Strings),
+    ("eligible_authrole", Takes::Strings),
+    ("exclude_me", Takes::Bool),
+    ("disclose_me", Takes::Bool),
+    ("retain", Takes::Bool),
+];
+
+/// Checks every option of `dict` the spec defines for the message (`known`).
+fn check(known: &[(&str, Takes)], dict: &Dict) -> Result<(), Error> {
+    for (name, takes) in known {
+        match dict.get(*name) {
+            Some(value) if !takes.accepts(value) => {
+                return Err(Error::InvalidOption {
+                    option: (*name).to_owned(),
+                    expected: takes.expected(),
+                    found: value.to_string(),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The options dict: the raw extras, then the typed options over them, checked.
+fn build(
+    known: &[(&str, Takes)],
+    extra: &Dict,
+    typed: impl IntoIterator<Item = (&'static str, Option<Value>)>,
+) -> Result<Dict, Error> {
+    let mut options = extra.clone();
+    for (name, value) in typed {
+        if let Some(value) = value {
+            options.insert(name.to_owned(), value);
+        }
+    }
+    check(known, &options)?;
+    Ok(options)
+}
+
+fn ids(ids: &[u64]) -> Value {
+    Value::List(ids.iter().map(|&id| Value::from(id)).collect())
+}
+
+fn strings(items: &[String]) -> Value {
+    Value::List(items.iter().map(|s| Value::from(s.as_str())).collect())
+}
+
+fn millis(duration: Duration) -> Value {
+    Value::from(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A flag sent only when set (false is every option's default).
+fn flag(set: bool) -> Option<Value> {
+    set.then_some(Value::Bool(true))
+}
 
 /// Options for [`Client::call_with`](crate::Client::call_with).
 ///
 /// ```
 /// use izaber_wamp::CallOptions;
 /// use std::time::Duration;
-/// let options = CallOptions::new().timeout(Duration::from_secs(2));
+/// let options = CallOptions::new()
+///     .timeout(Duration::from_secs(2)) // the client gives up after 2 s
+///     .router_timeout(Duration::from_secs(1)) // the router cancels after 1 s
+///     .disclose_me(true);
 /// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct CallOptions {
     /// Overrides the client's default timeout for this call.
     pub timeout: Option<Duration>,
-    /// Further CALL options sent as given (e.g. `disclose_me`).
+    /// Asks the router to cancel the call after this long (CALL's `timeout`, sent in
+    /// milliseconds); independent of the client's own timeout.
+    pub router_timeout: Option<Duration>,
+    /// Asks the router to tell the callee who calls (`disclose_me`).
+    pub disclose_me: Option<bool>,
+    /// Further CALL options sent as given; those the spec defines are checked.
     pub extra: Dict,
 }
 
@@ -26,9 +164,21 @@ impl CallOptions {
         Self::default()
     }
 
-    /// Sets this call's timeout.
+    /// Sets this call's timeout on the client.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Asks the router to cancel the call after `timeout` (the CALL option `timeout`).
+    pub fn router_timeout(mut self, timeout: Duration) -> Self {
+        self.router_timeout = Some(timeout);
+        self
+    }
+
+    /// Asks the router to disclose (or not) this caller to the callee.
+    pub fn disclose_me(mut self, disclose: bool) -> Self {
+        self.disclose_me = Some(disclose);
         self
     }
 
@@ -38,13 +188,26 @@ impl CallOptions {
         self
     }
 
-    pub(crate) fn to_dict(&self) -> Dict {
-        self.extra.clone()
+    /// The CALL options dict.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] when a spec-defined option has a wrong type or value.
+    pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
+        build(
+            CALL_OPTIONS,
+            &self.extra,
+            [
+                ("timeout", self.router_timeout.map(millis)),
+                ("disclose_me", self.disclose_me.map(Value::Bool)),
+            ],
+        )
     }
 }
 
 /// How the router picks a callee among several registrations of one procedure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InvokePolicy {
     /// Only one registration allowed (the default).
     Single,
@@ -70,6 +233,11 @@ impl InvokePolicy {
     }
 }
 
+/// The `match` option, sent only when it is not the default.
+fn match_option(policy: MatchPolicy) -> Option<Value> {
+    (policy != MatchPolicy::Exact).then(|| Value::from(policy.as_str()))
+}
+
 /// Options for [`Client::register_with`](crate::Client::register_with).
 ///
 /// ```
@@ -77,6 +245,7 @@ impl InvokePolicy {
 /// let options = RegisterOptions::new().match_policy(MatchPolicy::Prefix).force_reregister(true);
 /// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct RegisterOptions {
     /// How the procedure URI is matched.
     pub match_policy: MatchPolicy,
@@ -89,7 +258,7 @@ pub struct RegisterOptions {
     /// The concurrency queue its invocations wait in (`None`: `default`; see
     /// [`Concurrency`](crate::Concurrency)).
     pub queue: Option<String>,
-    /// Further REGISTER options sent as given.
+    /// Further REGISTER options sent as given; those the spec defines are checked.
     pub extra: Dict,
 }
 
@@ -99,7 +268,7 @@ impl RegisterOptions {
         Self::default()
     }
 
-    /// Sets the match policy.
+    /// Sets the match policy (the option `match`).
     pub fn match_policy(mut self, policy: MatchPolicy) -> Self {
         self.match_policy = policy;
         self
@@ -117,6 +286,12 @@ impl RegisterOptions {
         self
     }
 
+    /// Sets the REGISTER request's timeout on the client.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// Runs its invocations in concurrency queue `name` (see
     /// [`Concurrency`](crate::Concurrency)).
     pub fn queue(mut self, name: impl Into<String>) -> Self {
@@ -124,22 +299,26 @@ impl RegisterOptions {
         self
     }
 
+    /// Adds a raw REGISTER option.
+    pub fn option(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.into(), value.into());
+        self
+    }
+
     pub(crate) fn queue_name(&self) -> &str {
         self.queue.as_deref().unwrap_or(DEFAULT_QUEUE)
     }
 
-    pub(crate) fn to_dict(&self) -> Dict {
-        let mut options = self.extra.clone();
-        if self.match_policy != MatchPolicy::Exact {
-            options.insert("match".into(), self.match_policy.as_str().into());
-        }
-        if let Some(invoke) = self.invoke {
-            options.insert("invoke".into(), invoke.as_str().into());
-        }
-        if self.force_reregister {
-            options.insert("force_reregister".into(), true.into());
-        }
-        options
+    pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
+        build(
+            REGISTER_OPTIONS,
+            &self.extra,
+            [
+                ("match", match_option(self.match_policy)),
+                ("invoke", self.invoke.map(|i| Value::from(i.as_str()))),
+                ("force_reregister", flag(self.force_reregister)),
+            ],
+        )
     }
 }
 
@@ -155,6 +334,7 @@ impl RegisterOptions {
 ///     .overflow(Overflow::DropOldest);
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SubscribeOptions {
     /// How the topic URI is matched.
     pub match_policy: MatchPolicy,
@@ -170,7 +350,7 @@ pub struct SubscribeOptions {
     pub ordered: bool,
     /// What happens when the handler falls behind (default: back-pressure).
     pub overflow: Overflow,
-    /// Further SUBSCRIBE options sent as given.
+    /// Further SUBSCRIBE options sent as given; those the spec defines are checked.
     pub extra: Dict,
 }
 
@@ -194,9 +374,21 @@ impl SubscribeOptions {
         Self::default()
     }
 
-    /// Sets the match policy.
+    /// Sets the match policy (the option `match`).
     pub fn match_policy(mut self, policy: MatchPolicy) -> Self {
         self.match_policy = policy;
+        self
+    }
+
+    /// Asks for the topic's retained event, delivered at once.
+    pub fn get_retained(mut self, get: bool) -> Self {
+        self.get_retained = get;
+        self
+    }
+
+    /// Sets the SUBSCRIBE request's timeout on the client.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -218,19 +410,25 @@ impl SubscribeOptions {
         self
     }
 
+    /// Adds a raw SUBSCRIBE option.
+    pub fn option(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.into(), value.into());
+        self
+    }
+
     pub(crate) fn queue_name(&self) -> &str {
         self.queue.as_deref().unwrap_or(DEFAULT_QUEUE)
     }
 
-    pub(crate) fn to_dict(&self) -> Dict {
-        let mut options = self.extra.clone();
-        if self.match_policy != MatchPolicy::Exact {
-            options.insert("match".into(), self.match_policy.as_str().into());
-        }
-        if self.get_retained {
-            options.insert("get_retained".into(), true.into());
-        }
-        options
+    pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
+        build(
+            SUBSCRIBE_OPTIONS,
+            &self.extra,
+            [
+                ("match", match_option(self.match_policy)),
+                ("get_retained", flag(self.get_retained)),
+            ],
+        )
     }
 }
 
@@ -238,19 +436,38 @@ impl SubscribeOptions {
 ///
 /// ```
 /// use izaber_wamp::PublishOptions;
-/// let options = PublishOptions::new().acknowledge(true).exclude_me(false);
+/// let options = PublishOptions::new()
+///     .acknowledge(true)
+///     .exclude_me(false)
+///     .eligible_authrole(["operator"])
+///     .retain(true);
 /// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct PublishOptions {
     /// Wait for the router to confirm the publication and return its ID.
     pub acknowledge: bool,
     /// Whether our own subscriptions receive the event (router default: excluded).
     pub exclude_me: Option<bool>,
+    /// Sessions that must not receive the event.
+    pub exclude: Vec<u64>,
+    /// Authids that must not receive the event.
+    pub exclude_authid: Vec<String>,
+    /// Authroles that must not receive the event.
+    pub exclude_authrole: Vec<String>,
+    /// Only these sessions may receive the event (`None`: any).
+    pub eligible: Option<Vec<u64>>,
+    /// Only these authids may receive the event (`None`: any).
+    pub eligible_authid: Option<Vec<String>>,
+    /// Only these authroles may receive the event (`None`: any).
+    pub eligible_authrole: Option<Vec<String>>,
+    /// Asks the router to tell subscribers who published.
+    pub disclose_me: Option<bool>,
     /// Ask the router to retain the event for late subscribers.
     pub retain: bool,
     /// Overrides the client's default timeout (only used when acknowledged).
     pub timeout: Option<Duration>,
-    /// Further PUBLISH options sent as given (e.g. `eligible`, `exclude`).
+    /// Further PUBLISH options sent as given; those the spec defines are checked.
     pub extra: Dict,
 }
 
@@ -272,17 +489,186 @@ impl PublishOptions {
         self
     }
 
-    pub(crate) fn to_dict(&self) -> Dict {
-        let mut options = self.extra.clone();
-        if self.acknowledge {
-            options.insert("acknowledge".into(), true.into());
-        }
-        if let Some(exclude) = self.exclude_me {
-            options.insert("exclude_me".into(), exclude.into());
-        }
-        if self.retain {
-            options.insert("retain".into(), true.into());
-        }
-        options
+    /// Sessions that must not receive the event.
+    pub fn exclude(mut self, sessions: impl IntoIterator<Item = u64>) -> Self {
+        self.exclude = sessions.into_iter().collect();
+        self
+    }
+
+    /// Authids that must not receive the event.
+    pub fn exclude_authid<S: Into<String>>(mut self, authids: impl IntoIterator<Item = S>) -> Self {
+        self.exclude_authid = authids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Authroles that must not receive the event.
+    pub fn exclude_authrole<S: Into<String>>(
+        mut self,
+        authroles: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.exclude_authrole = authroles.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Only these sessions may receive the event.
+    pub fn eligible(mut self, sessions: impl IntoIterator<Item = u64>) -> Self {
+        self.eligible = Some(sessions.into_iter().collect());
+        self
+    }
+
+    /// Only these authids may receive the event.
+    pub fn eligible_authid<S: Into<String>>(
+        mut self,
+        authids: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.eligible_authid = Some(authids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Only these authroles may receive the event.
+    pub fn eligible_authrole<S: Into<String>>(
+        mut self,
+        authroles: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.eligible_authrole = Some(authroles.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Asks the router to disclose (or not) this publisher to subscribers.
+    pub fn disclose_me(mut self, disclose: bool) -> Self {
+        self.disclose_me = Some(disclose);
+        self
+    }
+
+    /// Asks the router to keep the event for subscribers that ask for it later.
+    pub fn retain(mut self, retain: bool) -> Self {
+        self.retain = retain;
+        self
+    }
+
+    /// Sets the timeout of an acknowledged publish on the client.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Adds a raw PUBLISH option.
+    pub fn option(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.into(), value.into());
+        self
+    }
+
+    pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
+        let non_empty = |list: &Vec<String>| (!list.is_empty()).then(|| strings(list));
+        build(
+            PUBLISH_OPTIONS,
+            &self.extra,
+            [
+                ("acknowledge", flag(self.acknowledge)),
+                ("exclude_me", self.exclude_me.map(Value::Bool)),
+                (
+                    "exclude",
+                    (!self.exclude.is_empty()).then(|| ids(&self.exclude)),
+                ),
+                ("exclude_authid", non_empty(&self.exclude_authid)),
+                ("exclude_authrole", non_empty(&self.exclude_authrole)),
+                ("eligible", self.eligible.as_deref().map(ids)),
+                (
+                    "eligible_authid",
+                    self.eligible_authid.as_deref().map(strings),
+                ),
+                (
+                    "eligible_authrole",
+                    self.eligible_authrole.as_deref().map(strings),
+                ),
+                ("disclose_me", self.disclose_me.map(Value::Bool)),
+                ("retain", flag(self.retain)),
+            ],
+        )
+    }
+
+    /// Whether the router answers this publish (typed or raw `acknowledge`).
+    pub(crate) fn is_acknowledged(&self) -> bool {
+        self.acknowledge || matches!(self.extra.get("acknowledge"), Some(Value::Bool(true)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_options_become_the_spec_s_keys() {
+        let publish = PublishOptions::new()
+            .acknowledge(true)
+            .exclude([7, 8])
+            .eligible_authrole(["operator"])
+            .exclude_me(false)
+            .retain(true)
+            .to_dict()
+            .expect("valid");
+        assert_eq!(publish.get("acknowledge"), Some(&Value::Bool(true)));
+        assert_eq!(
+            publish.get("exclude"),
+            Some(&Value::List(vec![7u64.into(), 8u64.into()]))
+        );
+        assert_eq!(
+            publish.get("eligible_authrole"),
+            Some(&Value::List(vec!["operator".into()]))
+        );
+        assert_eq!(publish.get("exclude_me"), Some(&Value::Bool(false)));
+        assert!(!publish.contains_key("eligible"), "unset: any session");
+        let call = CallOptions::new()
+            .router_timeout(Duration::from_millis(1500))
+            .to_dict()
+            .expect("valid");
+        assert_eq!(call.get("timeout"), Some(&Value::from(1500u64)));
+    }
+
+    #[test]
+    fn raw_options_the_spec_defines_are_checked_before_sending() {
+        let wrong = |result: Result<Dict, Error>| match result {
+            Err(Error::InvalidOption {
+                option,
+                expected,
+                found,
+            }) => format!("{option}: {expected}, not {found}"),
+            other => panic!("expected InvalidOption, got {other:?}"),
+        };
+        assert_eq!(
+            wrong(
+                PublishOptions::new()
+                    .option("acknowledge", "hello")
+                    .to_dict()
+            ),
+            "acknowledge: true or false, not \"hello\""
+        );
+        assert_eq!(
+            wrong(PublishOptions::new().option("acknowledge", 1).to_dict()),
+            "acknowledge: true or false, not 1"
+        );
+        assert_eq!(
+            wrong(
+                PublishOptions::new()
+                    .option("exclude", vec![Value::from("me")])
+                    .to_dict()
+            ),
+            "exclude: a list of session IDs (1 to 2^53), not [\"me\"]"
+        );
+        assert_eq!(
+            wrong(SubscribeOptions::new().option("match", "regex").to_dict()),
+            "match: one of \"exact\", \"prefix\", \"wildcard\", not \"regex\""
+        );
+        assert_eq!(
+            wrong(CallOptions::new().option("timeout", -5).to_dict()),
+            "timeout: a whole number of 0 or more, not -5"
+        );
+        assert_eq!(
+            wrong(RegisterOptions::new().option("invoke", "fastest").to_dict()),
+            "invoke: one of \"single\", \"roundrobin\", \"random\", \"first\", \"last\", not \"fastest\""
+        );
+        // Options the spec does not define pass as they are.
+        let custom = CallOptions::new().option("x_custom", "anything").to_dict();
+        assert!(custom.is_ok());
     }
 }

@@ -79,7 +79,7 @@ impl Client {
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let body = Body::Call {
             procedure: procedure.clone().into_owned(),
-            options: options.to_dict(),
+            options: options.to_dict()?,
             payload,
         };
         match self.request(body, timeout, || Operation::call(&procedure))? {
@@ -123,6 +123,7 @@ impl Client {
         F: Fn(Invocation) -> HandlerResult + Send + Sync + 'static,
     {
         let procedure = self.full_uri(procedure).into_owned();
+        let register_options = options.to_dict()?;
         let local = self.inner.next_local_id();
         let handler = LaneHandler::Procedure {
             uri: procedure.as_str().into(),
@@ -138,7 +139,7 @@ impl Client {
         let body = Body::Register {
             local,
             procedure: procedure.clone(),
-            options: options.to_dict(),
+            options: register_options,
         };
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         match self.request(body, timeout, || Operation::new("register", &procedure)) {
@@ -200,6 +201,7 @@ impl Client {
         F: Fn(Event) + Send + Sync + 'static,
     {
         let topic = self.full_uri(topic).into_owned();
+        let subscribe_options = options.to_dict()?;
         let local = self.inner.next_local_id();
         let handler = LaneHandler::Topic {
             uri: topic.as_str().into(),
@@ -214,7 +216,7 @@ impl Client {
         let body = Body::Subscribe {
             local,
             topic: topic.clone(),
-            options: options.to_dict(),
+            options: subscribe_options,
         };
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         match self.request(body, timeout, || Operation::new("subscribe", &topic)) {
@@ -289,11 +291,11 @@ impl Client {
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let body = Body::Publish {
             topic: topic.clone().into_owned(),
-            options: options.to_dict(),
+            options: options.to_dict()?,
             payload,
         };
         match self.request(body, timeout, || Operation::new("publish", &topic))? {
-            Reply::Published(id) => Ok(options.acknowledge.then_some(id)),
+            Reply::Published(id) => Ok(options.is_acknowledged().then_some(id)),
             other => Err(unexpected(other)),
         }
     }
