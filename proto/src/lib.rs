@@ -49,4 +49,4 @@ pub mod value;
 pub use codec::{CodecError, Serializer};
 pub use error::{Error, WampError};
 pub use uri::{MatchPolicy, UriError};
-pub use value::{from_value, to_value, Dict, Value, ValueError};
+pub use value::{from_value, from_value_ref, to_value, Dict, Value, ValueError};
