@@ -45,6 +45,8 @@ mod msgpack;
 pub mod session;
 pub mod uri;
 pub mod value;
+#[cfg(any(feature = "msgpack", feature = "cbor"))]
+mod wire;
 
 pub use codec::{CodecError, Serializer};
 pub use error::{Error, WampError};
