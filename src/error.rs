@@ -283,9 +283,6 @@ impl From<CodecError> for Error {
     fn from(e: CodecError) -> Self {
         match e {
             CodecError::Unencodable { .. } => Error::Serialization(e.to_string()),
-            CodecError::Undecodable { .. } | CodecError::Malformed(_) => {
-                Error::ProtocolViolation(e.to_string())
-            }
             CodecError::FeatureDisabled {
                 serializer,
                 feature,
@@ -293,6 +290,9 @@ impl From<CodecError> for Error {
                 feature,
                 what: format!("serializer {serializer}"),
             },
+            // Undecodable, Malformed and anything later versions add: what came in
+            // cannot be used.
+            _ => Error::ProtocolViolation(e.to_string()),
         }
     }
 }

@@ -114,6 +114,6 @@ pub use facade::{
     wamp, Wamp,
 };
 pub use izaber_wamp_proto::{
-    from_value, to_value, Dict, MatchPolicy, Serializer, Value, ValueError,
+    from_value, from_value_ref, to_value, Dict, MatchPolicy, Serializer, Value, ValueError,
 };
 pub use transport::TlsOptions;

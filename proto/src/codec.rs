@@ -32,13 +32,31 @@ pub enum Serializer {
 }
 
 /// Why a frame could not be decoded or a message could not be encoded.
+///
+/// Non-exhaustive: later versions may say more, in new variants or fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CodecError {
     /// The bytes are not valid for the serializer.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::{CodecError, Serializer};
+    ///
+    /// let err = Serializer::Json.decode(br#"[1, "realm1" {}]"#).unwrap_err();
+    /// assert!(matches!(err, CodecError::Undecodable { offset: Some(13), .. }));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "undecodable json frame at byte 13: expected `,` or `]`"
+    /// );
+    /// ```
+    #[non_exhaustive]
     Undecodable {
         /// The serializer in use.
         serializer: Serializer,
-        /// What the decoder said.
+        /// The byte offset in the frame where the decoder found the problem, where it
+        /// can tell.
+        offset: Option<usize>,
+        /// What was expected and what was found.
         detail: String,
     },
     /// The bytes decode, but not to a valid WAMP message.
@@ -62,9 +80,19 @@ pub enum CodecError {
 impl fmt::Display for CodecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CodecError::Undecodable { serializer, detail } => {
-                write!(f, "undecodable {serializer} frame: {detail}")
-            }
+            CodecError::Undecodable {
+                serializer,
+                offset: Some(offset),
+                detail,
+            } => write!(
+                f,
+                "undecodable {serializer} frame at byte {offset}: {detail}"
+            ),
+            CodecError::Undecodable {
+                serializer,
+                offset: None,
+                detail,
+            } => write!(f, "undecodable {serializer} frame: {detail}"),
             CodecError::Malformed(e) => write!(f, "malformed message: {e}"),
             CodecError::Unencodable { serializer, detail } => {
                 write!(f, "cannot encode message as {serializer}: {detail}")
@@ -81,6 +109,18 @@ impl fmt::Display for CodecError {
 }
 
 impl std::error::Error for CodecError {}
+
+impl CodecError {
+    /// A frame that `serializer` cannot decode, with where and why.
+    #[cfg(any(feature = "msgpack", feature = "cbor"))]
+    pub(crate) fn undecodable(serializer: Serializer, error: crate::wire::DecodeError) -> Self {
+        CodecError::Undecodable {
+            serializer,
+            offset: Some(error.offset),
+            detail: error.detail,
+        }
+    }
+}
 
 impl fmt::Display for Serializer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -241,14 +281,49 @@ fn encode_json(value: &Value) -> Result<Vec<u8>, CodecError> {
         })
 }
 
+/// Decodes JSON text. serde_json allocates only for what the text holds (JSON has no
+/// length headers), and `Value`'s `Deserialize` grows lists as items arrive.
 fn decode_json(bytes: &[u8]) -> Result<Value, CodecError> {
-    let undecodable = |detail: String| CodecError::Undecodable {
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, &e))?;
+    binary_strings_to_bytes(&mut value).map_err(|detail| CodecError::Undecodable {
         serializer: Serializer::Json,
+        offset: None,
         detail,
-    };
-    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| undecodable(e.to_string()))?;
-    binary_strings_to_bytes(&mut value).map_err(undecodable)?;
+    })?;
     Ok(value)
+}
+
+/// serde_json's error with its line and column turned into a byte offset.
+fn json_error(bytes: &[u8], error: &serde_json::Error) -> CodecError {
+    let text = error.to_string();
+    // serde_json appends " at line L column C" when it knows the position.
+    let (detail, offset) = match text.rfind(" at line ") {
+        Some(cut) if error.line() > 0 => (
+            text[..cut].to_owned(),
+            Some(json_offset(bytes, error.line(), error.column())),
+        ),
+        _ => (text, None),
+    };
+    CodecError::Undecodable {
+        serializer: Serializer::Json,
+        offset,
+        detail,
+    }
+}
+
+/// The byte offset of serde_json's line and column (both 1-based; a column counts
+/// bytes).
+fn json_offset(bytes: &[u8], line: usize, column: usize) -> usize {
+    let line_start = match line {
+        0 | 1 => 0,
+        _ => bytes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .nth(line - 2)
+            .map_or(0, |(newline, _)| newline + 1),
+    };
+    (line_start + column.saturating_sub(1)).min(bytes.len())
 }
 
 /// Writes a value as JSON: bytes become `"\0" + base64`, and floats JSON cannot
@@ -304,15 +379,32 @@ fn write_json(value: &Value, out: &mut Vec<u8>) -> Result<(), String> {
 }
 
 /// Applies the JSON binary rule on decode, in place: a string starting with `\0` is
-/// base64 bytes.
+/// base64 bytes. The error names where the string is in the message (its offset is
+/// no longer known here), e.g. `[4][0]`.
 fn binary_strings_to_bytes(value: &mut Value) -> Result<(), String> {
+    decode_binary_strings(value).map_err(|(path, e)| {
+        format!("expected base64 after \\0, but the string at {path} is not valid base64: {e}")
+    })
+}
+
+/// The work of [`binary_strings_to_bytes`]; an error carries the string's path, built
+/// as it returns outwards.
+fn decode_binary_strings(value: &mut Value) -> Result<(), (String, base64::DecodeError)> {
     match value {
         Value::String(s) if s.starts_with('\0') => match BASE64.decode(&s.as_bytes()[1..]) {
             Ok(bytes) => *value = Value::Bytes(bytes),
-            Err(e) => return Err(format!("a \\0-prefixed string is not valid base64: {e}")),
+            Err(e) => return Err((String::new(), e)),
         },
-        Value::List(items) => items.iter_mut().try_for_each(binary_strings_to_bytes)?,
-        Value::Dict(dict) => dict.values_mut().try_for_each(binary_strings_to_bytes)?,
+        Value::List(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                decode_binary_strings(item).map_err(|(path, e)| (format!("[{index}]{path}"), e))?;
+            }
+        }
+        Value::Dict(dict) => {
+            for (key, item) in dict.iter_mut() {
+                decode_binary_strings(item).map_err(|(path, e)| (format!("[{key:?}]{path}"), e))?;
+            }
+        }
         _ => {}
     }
     Ok(())

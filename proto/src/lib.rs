@@ -2,9 +2,10 @@
 //!
 //! The [WAMP](https://wamp-proto.org) protocol without I/O, for clients: messages,
 //! the JSON, MessagePack and CBOR serializers, the payload [`Value`], URI and ID
-//! rules, authentication (ticket, WAMP-CRA, cryptosign) and the client session state
-//! machine. Nothing here touches a socket, a thread or a clock, so every part is
-//! driven and tested with bytes in and bytes out, like `quinn-proto` under `quinn`.
+//! rules, authentication (ticket, WAMP-CRA, cryptosign), RawSocket framing and the
+//! client session state machine. Nothing here touches a socket, a thread or a clock,
+//! so every part is driven and tested with bytes in and bytes out, like `quinn-proto`
+//! under `quinn`.
 //!
 //! [`izaber-wamp`](https://docs.rs/izaber-wamp) is the blocking client built on it;
 //! use this crate directly to put WAMP on another I/O stack.
@@ -42,11 +43,14 @@ pub mod id;
 pub mod message;
 #[cfg(feature = "msgpack")]
 mod msgpack;
+pub mod rawsocket;
 pub mod session;
 pub mod uri;
 pub mod value;
+#[cfg(any(feature = "msgpack", feature = "cbor"))]
+mod wire;
 
 pub use codec::{CodecError, Serializer};
 pub use error::{Error, WampError};
 pub use uri::{MatchPolicy, UriError};
-pub use value::{from_value, to_value, Dict, Value, ValueError};
+pub use value::{from_value, from_value_ref, to_value, Dict, Value, ValueError};

@@ -1,7 +1,7 @@
 //! Converting user values to WAMP payloads and back.
 
 use crate::error::Error;
-use crate::proto::value::{from_value, to_value, Dict, Value};
+use crate::proto::value::{from_dict_ref, from_list_ref, from_value_ref, to_value, Dict, Value};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -30,36 +30,36 @@ pub(crate) fn to_kwargs<K: Serialize + ?Sized>(kwargs: &K) -> Result<Dict, Error
     }
 }
 
+// The payload is read where it lies: nothing is cloned but what `T` keeps.
+
 /// Positional argument `index` as `T`.
 pub(crate) fn arg<T: DeserializeOwned>(args: &[Value], index: usize) -> Result<T, Error> {
-    let value = args.get(index).cloned().ok_or_else(|| {
+    let value = args.get(index).ok_or_else(|| {
         Error::Serialization(format!(
             "argument {index} is missing (there are {})",
             args.len()
         ))
     })?;
-    from_value(value).map_err(|e| Error::Serialization(format!("argument {index}: {e}")))
+    from_value_ref(value).map_err(|e| Error::Serialization(format!("argument {index}: {e}")))
 }
 
 /// All positional arguments as one `T` (a tuple, `Vec` or struct of fields in order).
 pub(crate) fn args_as<T: DeserializeOwned>(args: &[Value]) -> Result<T, Error> {
-    from_value(Value::List(args.to_vec()))
-        .map_err(|e| Error::Serialization(format!("arguments: {e}")))
+    from_list_ref(args).map_err(|e| Error::Serialization(format!("arguments: {e}")))
 }
 
 /// Keyword argument `name` as `T`.
 pub(crate) fn kwarg<T: DeserializeOwned>(kwargs: &Dict, name: &str) -> Result<T, Error> {
     let value = kwargs
         .get(name)
-        .cloned()
         .ok_or_else(|| Error::Serialization(format!("keyword argument {name:?} is missing")))?;
-    from_value(value).map_err(|e| Error::Serialization(format!("keyword argument {name:?}: {e}")))
+    from_value_ref(value)
+        .map_err(|e| Error::Serialization(format!("keyword argument {name:?}: {e}")))
 }
 
 /// All keyword arguments as one `T` (a struct or map).
 pub(crate) fn kwargs_as<T: DeserializeOwned>(kwargs: &Dict) -> Result<T, Error> {
-    from_value(Value::Dict(kwargs.clone()))
-        .map_err(|e| Error::Serialization(format!("keyword arguments: {e}")))
+    from_dict_ref(kwargs).map_err(|e| Error::Serialization(format!("keyword arguments: {e}")))
 }
 
 /// Methods shared by every type that carries a payload.
@@ -87,3 +87,62 @@ macro_rules! payload_accessors {
     };
 }
 pub(crate) use payload_accessors;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::value::from_value;
+    use std::collections::BTreeMap;
+
+    fn message(result: Result<impl std::fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::Serialization(text)) => text,
+            other => panic!("expected a serialization error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn payload_accessors_read_in_place_as_a_copy_would() {
+        let args = vec![Value::from(2), Value::from("x"), Value::bytes([7u8])];
+        let kwargs = Dict::from([("a".into(), Value::from(1)), ("b".into(), "y".into())]);
+
+        assert_eq!(arg::<i64>(&args, 0).unwrap(), 2);
+        assert_eq!(arg::<Vec<u8>>(&args, 2).unwrap(), [7]);
+        let all: (i64, String, Vec<u8>) = args_as(&args).unwrap();
+        let copied: (i64, String, Vec<u8>) = from_value(Value::List(args.clone())).unwrap();
+        assert_eq!(all, copied);
+        assert_eq!(kwarg::<String>(&kwargs, "b").unwrap(), "y");
+        let map: BTreeMap<String, Value> = kwargs_as(&kwargs).unwrap();
+        assert_eq!(map, kwargs);
+
+        // Errors name the argument and the place inside it, as before.
+        assert_eq!(
+            message(arg::<i64>(&args, 1)),
+            "argument 1: invalid type: string \"x\", expected i64"
+        );
+        assert_eq!(
+            message(arg::<i64>(&args, 5)),
+            "argument 5 is missing (there are 3)"
+        );
+        assert_eq!(
+            message(args_as::<(i64, i64)>(&args)),
+            "arguments: invalid type: string \"x\", expected i64 at [1]"
+        );
+        assert_eq!(
+            message(args_as::<(i64, String)>(&args)),
+            "arguments: invalid length 3, expected fewer elements in list"
+        );
+        assert_eq!(
+            message(kwarg::<i64>(&kwargs, "b")),
+            "keyword argument \"b\": invalid type: string \"y\", expected i64"
+        );
+        assert_eq!(
+            message(kwarg::<i64>(&kwargs, "c")),
+            "keyword argument \"c\" is missing"
+        );
+        assert_eq!(
+            message(kwargs_as::<BTreeMap<String, i64>>(&kwargs)),
+            "keyword arguments: invalid type: string \"y\", expected i64 at b"
+        );
+    }
+}
