@@ -27,6 +27,7 @@ good), 4 timeout, 130 interrupted (Ctrl-C or SIGTERM during call, publish or ses
     after_help = CONNECTION_HELP,
     after_long_help = CONNECTION_HELP,
     propagate_version = true,
+    args_override_self = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -432,6 +433,29 @@ mod tests {
             panic!("not a call")
         };
         assert_eq!(call.payload.args, ["-1", "2"]);
+    }
+
+    #[test]
+    fn a_repeated_flag_takes_its_last_value_and_lists_accumulate() {
+        let cli = Cli::try_parse_from([
+            "wamp",
+            "--timeout",
+            "5",
+            "call",
+            "x",
+            "-k",
+            "a=1",
+            "--timeout",
+            "0.5",
+            "-k",
+            "b=2",
+        ])
+        .expect("parses");
+        assert_eq!(cli.connection.timeout, Some(Duration::from_millis(500)));
+        let Command::Call(call) = cli.command else {
+            panic!("not a call")
+        };
+        assert_eq!(call.payload.kwargs, ["a=1", "b=2"]);
     }
 
     #[test]

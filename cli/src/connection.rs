@@ -51,18 +51,25 @@ impl Connection {
         let s = &self.settings;
         let user = s.authid.as_ref().or(s.username.as_ref());
         let serializers: Vec<&str> = s.serializers.iter().map(|s| s.name()).collect();
+        let login = if secrets::falls_back_to_anonymous(s) {
+            "anonymously".to_owned()
+        } else {
+            format!(
+                "as {} ({}{})",
+                user.map_or("(no authid)", String::as_str),
+                s.authmethods.join(", "),
+                if s.password.is_some() {
+                    "; password set"
+                } else {
+                    ""
+                }
+            )
+        };
         format!(
-            "{}: {} realm {} as {} ({}{}), serializers {}{}",
+            "{}: {} realm {} {login}, serializers {}{}",
             self.source,
             s.url,
             s.realm,
-            user.map_or("(no authid)", String::as_str),
-            s.authmethods.join(", "),
-            if s.password.is_some() {
-                "; password set"
-            } else {
-                ""
-            },
             serializers.join(", "),
             if self.prefix {
                 format!(", URIs under {}", s.uri_base)

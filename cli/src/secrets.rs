@@ -85,14 +85,19 @@ pub fn apply(
     }
 }
 
+/// Whether the library logs in anonymously for these settings: the default `[ticket]`
+/// with no user nor password at all (see `ConnectionSettings::to_client_config`).
+pub fn falls_back_to_anonymous(settings: &ConnectionSettings) -> bool {
+    settings.authmethods == ["ticket"]
+        && settings.username.is_none()
+        && settings.authid.is_none()
+        && settings.password.is_none()
+}
+
 /// The first method that needs a password, unless the library will log in
 /// anonymously instead (default `[ticket]` and no user nor password at all).
 fn password_method(settings: &ConnectionSettings) -> Option<&str> {
-    let anonymous_fallback = settings.authmethods == ["ticket"]
-        && settings.username.is_none()
-        && settings.authid.is_none()
-        && settings.password.is_none();
-    if anonymous_fallback {
+    if falls_back_to_anonymous(settings) {
         return None;
     }
     settings
