@@ -55,6 +55,13 @@ pub fn apply(
             settings.private_key = Some(Secret::new(seed.trim()));
             settings.private_key_file = None;
         }
+        if settings.private_key.is_none() && settings.private_key_file.is_none() {
+            return Err(Failure::usage(format!(
+                "authmethod cryptosign needs a private key: --private-key-file FILE, \
+                 {ENV_PRIVATE_KEY} (the hex seed), or private_key or private_key_file in \
+                 izaber.yaml"
+            )));
+        }
     }
     let Some(method) = password_method(settings) else {
         return Ok(());

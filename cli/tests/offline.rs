@@ -85,8 +85,10 @@ fn usage_errors_exit_with_2_before_connecting() {
     let scratch = Scratch::new();
     // Nothing listens here, and nothing is tried: each fails on its arguments first.
     let url = "ws://127.0.0.1:9";
-    let cases: [&[&str]; 7] = [
+    let cases: [&[&str]; 9] = [
         &["call"],
+        &["--url", "http://127.0.0.1:9", "session"],
+        &["--url", url, "--authmethod", "cryptosign", "session"],
         &["frobnicate"],
         &["--url", url, "call", "x", "--output", "xml"],
         &["--url", url, "call", "x", "-k", "novalue"],
