@@ -7,6 +7,7 @@
 
 use crate::failure::{Failure, EXIT_INTERRUPTED};
 use izaber_wamp::Client;
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -66,7 +67,10 @@ pub fn supervise(
     let stopper = Stopper { wake: wake.clone() };
     let worker_live = Arc::clone(&live);
     std::thread::spawn(move || {
-        let result = command(stopper, worker_live);
+        // A panic (a bug) must end the process, not leave it waiting forever; the
+        // panic message is already on stderr.
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| command(stopper, worker_live)))
+            .unwrap_or_else(|_| Err(Failure::Local("wamp failed unexpectedly (a bug)".into())));
         let _ = wake.send(Wake::Returned(result));
     });
     let result = wait(&woken);
