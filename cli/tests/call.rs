@@ -9,7 +9,7 @@ use common::{shared_router, Peer};
 use izaber_wamp::CallResult;
 use serde_json::json;
 use std::time::Duration;
-use support::{run, run_with_input, Scratch};
+use support::{run, run_with_input, Running, Scratch, PATIENCE};
 
 #[test]
 fn arguments_are_json_when_they_parse_else_strings() {
@@ -116,7 +116,7 @@ fn an_error_reply_exits_with_1_showing_uri_args_and_kwargs() {
 }
 
 #[test]
-fn a_call_that_takes_too_long_exits_with_4() {
+fn a_call_that_takes_too_long_exits_with_4_and_ctrl_c_with_130() {
     let url = shared_router().ws_url();
     let callee = support::client(&url);
     callee
@@ -132,6 +132,20 @@ fn a_call_that_takes_too_long_exits_with_4() {
     assert_eq!(
         ran.failed_with(4),
         "wamp: error: call cli.call.slow timed out after 500ms\n"
+    );
+
+    // Ctrl-C while waiting: a GOODBYE (logged at -v), then 130 as shells report it.
+    let mut interrupted =
+        Running::start(scratch.wamp_at(&url).args(["-v", "call", "cli.call.slow"]));
+    assert!(interrupted.wait_for_stderr("joined", PATIENCE));
+    interrupted.signal("-INT");
+    assert_eq!(interrupted.exit(PATIENCE).code(), Some(130));
+    assert!(
+        interrupted
+            .stderr()
+            .contains("session closed: the client said goodbye"),
+        "{}",
+        interrupted.stderr()
     );
 }
 
