@@ -23,7 +23,6 @@ good), 4 timeout, 130 interrupted (Ctrl-C or SIGTERM during call, publish or ses
 #[command(
     name = "wamp",
     version,
-    about,
     after_help = CONNECTION_HELP,
     after_long_help = CONNECTION_HELP,
     propagate_version = true,
@@ -310,7 +309,7 @@ pub struct SubscribeArgs {
     /// The topic (or pattern, with --match).
     pub topic: String,
     /// How the topic is matched.
-    #[arg(long = "match", value_enum, default_value_t = Match::Exact)]
+    #[arg(long = "match", value_enum, value_name = "POLICY", default_value_t = Match::Exact)]
     pub match_policy: Match,
     /// Exit after this many events.
     #[arg(long, value_name = "N")]
@@ -351,7 +350,7 @@ pub struct RegisterArgs {
     /// The procedure (or pattern, with --match).
     pub uri: String,
     /// How the procedure is matched.
-    #[arg(long = "match", value_enum, default_value_t = Match::Exact)]
+    #[arg(long = "match", value_enum, value_name = "POLICY", default_value_t = Match::Exact)]
     pub match_policy: Match,
     /// How the router shares the procedure with other sessions registering it.
     #[arg(long, value_enum)]
