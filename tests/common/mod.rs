@@ -77,9 +77,16 @@ pub fn serializer_or_json(preferred: Serializer) -> Serializer {
     }
 }
 
-/// The crate's root directory (`CARGO_MANIFEST_DIR`).
+/// The repository's root directory: the nearest directory at or above the test's
+/// crate (`CARGO_MANIFEST_DIR`) holding `tests/router/`, so the harness also serves
+/// the other crates of the workspace (e.g. `cli/`, which includes this file).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .find(|dir| dir.join("tests/router/run_router.py").is_file())
+        .unwrap_or(manifest)
+        .to_path_buf()
 }
 
 /// The Python interpreter of the test environment, `.venv/bin/python`.
