@@ -22,7 +22,8 @@
 //! ```
 
 use izaber_wamp::{
-    CallResult, Client, ClientConfig, Error, PublishOptions, Serializer, SubscribeOptions, Value,
+    CallResult, Client, ClientConfig, Dict, Error, PublishOptions, Serializer, SubscribeOptions,
+    Value,
 };
 use serde_json::{json, Value as Json};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -152,10 +153,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .with_max_message_size(64 * 1024 * 1024);
     let client = Client::connect(config)?;
     client.register("bench.echo", |invocation| {
-        Ok(CallResult {
-            args: invocation.args,
-            ..CallResult::default()
-        })
+        Ok(CallResult::from_values(invocation.args, Dict::new()))
     })?;
     std::thread::sleep(Duration::from_millis(200));
     let idle_rss_mb = resident_memory_mb();

@@ -18,11 +18,7 @@ fn main() {
 
 fn set_up(wamp: &Wamp) -> izaber_wamp::Result<()> {
     wamp.register("test.call", |inv| {
-        Ok(CallResult {
-            args: inv.args,
-            kwargs: inv.kwargs,
-            details: Default::default(),
-        })
+        Ok(CallResult::from_values(inv.args, inv.kwargs))
     })?;
     wamp.subscribe("test.sub", |event| {
         log::info!("event on test.sub: {:?} {:?}", event.args, event.kwargs)

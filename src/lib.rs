@@ -102,10 +102,10 @@ pub mod auth {
 }
 
 pub use client::{
-    CallOptions, CallResult, Client, ClientConfig, Concurrency, Event, EventDetails, HandlerError,
-    HandlerResult, Hooks, InboundLimits, Invocation, InvocationDetails, InvokePolicy, Overflow,
-    PublishOptions, QueueConfig, QueueLimits, QueueStats, ReconnectPolicy, RegisterOptions,
-    Registration, SessionInfo, Stats, SubscribeOptions, Subscription,
+    Call, CallOptions, CallResult, Client, ClientConfig, Concurrency, Event, EventDetails,
+    HandlerError, HandlerResult, Hooks, InboundLimits, Invocation, InvocationDetails, InvokePolicy,
+    Overflow, Ppt, PublishOptions, QueueConfig, QueueLimits, QueueStats, ReconnectPolicy,
+    RegisterOptions, Registration, SessionInfo, Stats, SubscribeOptions, Subscription, Transparent,
 };
 pub use error::{ConnectFailure, Error, Result, WampError};
 pub use event_loop::ConnectionState;
@@ -113,6 +113,7 @@ pub use facade::{
     change_user, initialize, initialize_with, on_disconnect, on_join, on_leave, spawn_connection,
     wamp, Wamp,
 };
+pub use izaber_wamp_proto::session::CancelMode;
 pub use izaber_wamp_proto::{
     from_value, from_value_ref, to_value, Dict, MatchPolicy, Serializer, Value, ValueError,
 };

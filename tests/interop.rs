@@ -102,11 +102,7 @@ fn autobahn_calls_our_procedure(s: Serializer) {
                 "caller_seen".into(),
                 Value::Bool(inv.details.caller.is_some()),
             );
-            Ok(CallResult {
-                args: inv.args,
-                kwargs,
-                details: Dict::new(),
-            })
+            Ok(CallResult::from_values(inv.args, kwargs))
         })
         .expect("register");
     let args = (procedure.as_str(), 7, Value::bytes(vec![9, 8, 7]));

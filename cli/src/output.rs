@@ -81,14 +81,11 @@ mod tests {
     use izaber_wamp::Dict;
 
     fn printed(args: Vec<Value>, kwargs: &[(&str, Value)], format: OutputFormat) -> String {
-        let result = CallResult {
-            args,
-            kwargs: kwargs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-            details: Dict::new(),
-        };
+        let kwargs: Dict = kwargs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let result = CallResult::from_values(args, kwargs);
         let mut out = Vec::new();
         call_result(&mut out, &result, format).expect("write");
         String::from_utf8_lossy(&out).into_owned()

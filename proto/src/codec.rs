@@ -214,22 +214,39 @@ impl Serializer {
 
     /// Encodes a message.
     pub fn encode(self, message: Message) -> Result<Vec<u8>, CodecError> {
-        let value = message.into_value();
+        self.encode_value(&message.into_value())
+    }
+
+    /// Encodes any value, e.g. a transparent payload's `{"args": .., "kwargs": ..}`.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::{Serializer, Value};
+    /// let bytes = Serializer::Json.encode_value(&Value::List(vec![Value::Int(1)]))?;
+    /// assert_eq!(bytes, b"[1]");
+    /// assert_eq!(Serializer::Json.decode_value(&bytes)?, Value::List(vec![Value::Int(1)]));
+    /// # Ok::<(), izaber_wamp_proto::CodecError>(())
+    /// ```
+    pub fn encode_value(self, value: &Value) -> Result<Vec<u8>, CodecError> {
         match self {
-            Serializer::Json => encode_json(&value),
-            Serializer::MsgPack => msgpack::encode(&value),
-            Serializer::Cbor => cbor::encode(&value),
+            Serializer::Json => encode_json(value),
+            Serializer::MsgPack => msgpack::encode(value),
+            Serializer::Cbor => cbor::encode(value),
         }
     }
 
     /// Decodes one frame into a message.
     pub fn decode(self, bytes: &[u8]) -> Result<Message, CodecError> {
-        let value = match self {
-            Serializer::Json => decode_json(bytes)?,
-            Serializer::MsgPack => msgpack::decode(bytes)?,
-            Serializer::Cbor => cbor::decode(bytes)?,
-        };
+        let value = self.decode_value(bytes)?;
         Message::from_value(value).map_err(CodecError::Malformed)
+    }
+
+    /// Decodes bytes into a value, with the same bounds as a frame.
+    pub fn decode_value(self, bytes: &[u8]) -> Result<Value, CodecError> {
+        match self {
+            Serializer::Json => decode_json(bytes),
+            Serializer::MsgPack => msgpack::decode(bytes),
+            Serializer::Cbor => cbor::decode(bytes),
+        }
     }
 }
 

@@ -313,12 +313,16 @@ impl Fields {
         }
     }
 
-    /// The optional trailing `Arguments|list, ArgumentsKw|dict`.
+    /// The optional trailing `Arguments|list, ArgumentsKw|dict`. A binary value in
+    /// place of the arguments list is a transparent payload as autobahn and Crossbar.io
+    /// send it (with `enc_algo` in the details): it becomes the only argument, as the
+    /// spec's form (`[Payload|binary]`) has it.
     fn payload(&mut self) -> Result<Payload, MessageError> {
         let mut payload = Payload::default();
         if self.items.len() > 0 {
             match self.next("arguments")? {
                 Value::List(args) => payload.args = args,
+                Value::Bytes(transparent) => payload.args = vec![Value::Bytes(transparent)],
                 other => return Err(self.wrong("arguments", &other)),
             }
         }

@@ -5,7 +5,9 @@
 use izaber_wamp_proto::auth::{Authenticator, Cryptosign, Ticket, WampCra};
 use izaber_wamp_proto::codec::Serializer;
 use izaber_wamp_proto::message::{code, Message, Payload};
-use izaber_wamp_proto::session::{CloseReason, Output, Reply, Session, SessionConfig, State};
+use izaber_wamp_proto::session::{
+    CancelMode, CloseReason, Output, Reply, Session, SessionConfig, State,
+};
 use izaber_wamp_proto::{CodecError, Dict, Error, Value, WampError};
 use std::sync::Arc;
 
@@ -781,7 +783,7 @@ fn abandoned_call_returns_its_ctx_and_cancels_when_the_dealer_supports_it() {
     sent(&mut session);
     assert!(outputs(&mut session).is_empty());
 
-    assert_eq!(session.abandon(1), Some(9));
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), Some(9));
     assert!(
         outputs(&mut session).is_empty(),
         "the caller builds its own error: nothing is completed"
@@ -796,7 +798,7 @@ fn abandoned_call_returns_its_ctx_and_cancels_when_the_dealer_supports_it() {
     assert_eq!(session.pending_requests(), 0);
 
     // It is no longer pending: a second abandon gets nothing and sends nothing.
-    assert_eq!(session.abandon(1), None);
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), None);
     assert!(sent(&mut session).is_empty());
     assert!(outputs(&mut session).is_empty());
 }
@@ -806,7 +808,7 @@ fn abandoned_call_sends_no_cancel_when_the_dealer_lacks_call_canceling() {
     let mut session = joined_with(&["progressive_call_results"], 1 << 20);
     assert_eq!(call(&mut session, "com.example.slow", 9), Some(1));
     sent(&mut session);
-    assert_eq!(session.abandon(1), Some(9));
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), Some(9));
     assert!(outputs(&mut session).is_empty());
     assert!(sent(&mut session).is_empty());
     assert_eq!(session.pending_requests(), 0);
@@ -817,7 +819,7 @@ fn late_result_and_cancel_error_for_an_abandoned_call_are_ignored() {
     let mut session = joined();
     assert_eq!(call(&mut session, "com.example.slow", 6), Some(1));
     sent(&mut session);
-    assert_eq!(session.abandon(1), Some(6));
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), Some(6));
     assert!(outputs(&mut session).is_empty());
     assert!(matches!(
         &sent(&mut session)[..],
@@ -858,7 +860,7 @@ fn abandoning_one_call_leaves_the_others_pending_and_answerable() {
     assert_eq!(requests, vec![Some(1), Some(2), Some(3)]);
     sent(&mut session);
 
-    assert_eq!(session.abandon(2), Some(20));
+    assert_eq!(session.abandon(2, CancelMode::KillNoWait), Some(20));
     assert!(outputs(&mut session).is_empty());
     assert_eq!(
         sent(&mut session),
@@ -923,9 +925,9 @@ fn answered_call_cannot_be_abandoned() {
         one_completion(&mut session),
         (1, Ok(Reply::Result { .. }))
     ));
-    assert_eq!(session.abandon(1), None);
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), None);
     // Nor can a request that was never made.
-    assert_eq!(session.abandon(42), None);
+    assert_eq!(session.abandon(42, CancelMode::KillNoWait), None);
     assert!(outputs(&mut session).is_empty());
     assert!(
         sent(&mut session).is_empty(),
@@ -941,10 +943,14 @@ fn abandoned_register_is_unregistered_when_registered_arrives_late() {
         Some(1)
     );
     sent(&mut session);
-    assert_eq!(session.abandon(1), Some(4));
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), Some(4));
     assert!(outputs(&mut session).is_empty());
     assert!(sent(&mut session).is_empty(), "nothing to cancel yet");
-    assert_eq!(session.abandon(1), None, "the ctx was already given back");
+    assert_eq!(
+        session.abandon(1, CancelMode::KillNoWait),
+        None,
+        "the ctx was already given back"
+    );
     session.handle_message(Message::Registered {
         request: 1,
         registration: 555,
@@ -977,7 +983,7 @@ fn abandoned_subscribe_is_unsubscribed_when_subscribed_arrives_late() {
         Some(1)
     );
     sent(&mut session);
-    assert_eq!(session.abandon(1), Some(4));
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), Some(4));
     assert!(outputs(&mut session).is_empty());
     assert!(sent(&mut session).is_empty(), "nothing to cancel yet");
     session.handle_message(Message::Subscribed {
@@ -1020,7 +1026,7 @@ fn unregister_unsubscribe_and_acknowledged_publish_are_abandoned_without_a_messa
     );
     sent(&mut session);
     assert_eq!(
-        [1, 2, 3].map(|request| session.abandon(request)),
+        [1, 2, 3].map(|request| session.abandon(request, CancelMode::KillNoWait)),
         [Some(11), Some(12), Some(13)]
     );
     assert!(outputs(&mut session).is_empty());
@@ -1046,7 +1052,7 @@ fn register_that_was_abandoned_and_then_failed_is_forgotten() {
         Some(1)
     );
     sent(&mut session);
-    assert_eq!(session.abandon(1), Some(4));
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), Some(4));
     assert!(outputs(&mut session).is_empty());
     assert!(sent(&mut session).is_empty());
     session.handle_message(Message::Error {
@@ -1215,7 +1221,7 @@ fn unacknowledged_publish_completes_at_once_with_publication_zero() {
     assert_eq!(one_completion(&mut session), (5, Ok(Reply::Published(0))));
     assert_eq!(session.pending_requests(), 0);
     // Nothing is left to abandon.
-    assert_eq!(session.abandon(1), None);
+    assert_eq!(session.abandon(1, CancelMode::KillNoWait), None);
     assert!(outputs(&mut session).is_empty());
     assert!(sent(&mut session).is_empty());
 }
@@ -1459,7 +1465,7 @@ fn invocation_is_output_and_yield_result_sends_yield() {
         }
         other => panic!("{other:?}"),
     }
-    session.yield_result(31, args(vec![Value::Int(3)]));
+    session.yield_result(31, args(vec![Value::Int(3)]), Dict::new());
     assert_eq!(
         sent(&mut session),
         vec![Message::Yield {
@@ -1469,7 +1475,7 @@ fn invocation_is_output_and_yield_result_sends_yield() {
         }]
     );
     // A second answer to the same invocation is dropped.
-    session.yield_result(31, args(vec![Value::Int(4)]));
+    session.yield_result(31, args(vec![Value::Int(4)]), Dict::new());
     assert!(sent(&mut session).is_empty());
 }
 
@@ -1497,7 +1503,7 @@ fn yield_error_sends_error_for_the_invocation() {
 #[test]
 fn yield_for_an_unknown_invocation_sends_nothing() {
     let mut session = joined();
-    session.yield_result(99, Payload::default());
+    session.yield_result(99, Payload::default(), Dict::new());
     session.yield_error(98, WampError::new("com.example.error"));
     assert!(sent(&mut session).is_empty());
     assert!(outputs(&mut session).is_empty());
@@ -1522,7 +1528,15 @@ fn interrupt_with_mode_kill_sends_canceled_and_drops_the_later_yield() {
             payload: Payload::default(),
         }]
     );
-    session.yield_result(33, args(vec![Value::Int(1)]));
+    // The handler is told.
+    assert!(matches!(
+        &outputs(&mut session)[..],
+        [Output::Interrupt {
+            request: 33,
+            mode: CancelMode::Kill
+        }]
+    ));
+    session.yield_result(33, args(vec![Value::Int(1)]), Dict::new());
     session.yield_error(33, WampError::new("com.example.error"));
     assert!(sent(&mut session).is_empty());
     assert!(outputs(&mut session).is_empty());
@@ -1538,7 +1552,14 @@ fn interrupt_with_mode_killnowait_sends_nothing_and_drops_the_later_yield() {
         options: dict([("mode", s("killnowait"))]),
     });
     assert!(sent(&mut session).is_empty());
-    session.yield_result(34, Payload::default());
+    assert!(matches!(
+        &outputs(&mut session)[..],
+        [Output::Interrupt {
+            request: 34,
+            mode: CancelMode::KillNoWait
+        }]
+    ));
+    session.yield_result(34, Payload::default(), Dict::new());
     assert!(sent(&mut session).is_empty());
 }
 
@@ -1574,7 +1595,7 @@ fn interrupt_for_an_answered_invocation_sends_nothing() {
     let mut session = joined();
     session.handle_message(invocation(35));
     outputs(&mut session);
-    session.yield_result(35, Payload::default());
+    session.yield_result(35, Payload::default(), Dict::new());
     sent(&mut session);
     session.handle_message(Message::Interrupt {
         request: 35,
@@ -1589,7 +1610,7 @@ fn yield_result_over_the_limit_sends_payload_size_exceeded_instead() {
     let mut session = joined_with(&[], 1000);
     session.handle_message(invocation(36));
     outputs(&mut session);
-    session.yield_result(36, args(vec![s(&"x".repeat(1200))]));
+    session.yield_result(36, args(vec![s(&"x".repeat(1200))]), Dict::new());
     let frames = sent(&mut session);
     match &frames[..] {
         [Message::Error {
@@ -2087,4 +2108,277 @@ fn messages_a_client_never_receives_are_protocol_violations() {
         let why = assert_protocol_violation(&mut session);
         assert!(why.contains(name), "{name}: {why}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Advanced profile: progressive results, cancellation, progressive invocations,
+// payload transparency
+
+fn call_with(session: &mut Session<u32>, options: Dict, ctx: u32) -> u64 {
+    session
+        .call("com.example.p".into(), options, Payload::default(), ctx)
+        .expect("sent")
+}
+
+fn result(request: u64, progress: bool, value: i64) -> Message {
+    let details = if progress {
+        dict([("progress", Value::Bool(true))])
+    } else {
+        Dict::new()
+    };
+    Message::Result {
+        request,
+        details,
+        payload: args(vec![Value::Int(value)]),
+    }
+}
+
+#[test]
+fn progressive_results_are_handed_up_only_when_asked_for() {
+    let mut session = joined_with(&["call_canceling", "progressive_call_results"], 1 << 20);
+    let asked = call_with(
+        &mut session,
+        dict([("receive_progress", Value::Bool(true))]),
+        7,
+    );
+    let plain = call_with(&mut session, Dict::new(), 8);
+    sent(&mut session);
+    session.handle_message(result(asked, true, 1));
+    session.handle_message(result(asked, true, 2));
+    // Crossbar forwards progress nobody asked for: not the final answer, dropped.
+    session.handle_message(result(plain, true, 99));
+    let outs = outputs(&mut session);
+    let progress: Vec<(u32, Vec<Value>)> = outs
+        .into_iter()
+        .map(|out| match out {
+            Output::Progress { ctx, payload, .. } => (ctx, payload.args),
+            other => panic!("expected progress, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        progress,
+        vec![(7, vec![Value::Int(1)]), (7, vec![Value::Int(2)])]
+    );
+    session.handle_message(result(asked, false, 3));
+    session.handle_message(result(plain, false, 4));
+    let done = completions(&mut session);
+    assert_eq!(done.len(), 2);
+    assert!(
+        matches!(&done[0], (7, Ok(Reply::Result { payload, .. })) if payload.args == vec![Value::Int(3)])
+    );
+    assert!(
+        matches!(&done[1], (8, Ok(Reply::Result { payload, .. })) if payload.args == vec![Value::Int(4)])
+    );
+}
+
+#[test]
+fn cancel_skip_and_killnowait_end_the_call_at_once_kill_waits_for_the_router() {
+    for mode in [CancelMode::Skip, CancelMode::KillNoWait] {
+        let mut session = joined();
+        let request = call_with(&mut session, Dict::new(), 3);
+        sent(&mut session);
+        assert_eq!(session.cancel(request, mode), Some(3), "{mode:?}");
+        assert_eq!(
+            sent(&mut session),
+            vec![Message::Cancel {
+                request,
+                options: dict([("mode", s(mode.as_str()))]),
+            }]
+        );
+        // The router's late answer is ignored.
+        session.handle_message(result(request, false, 1));
+        assert!(outputs(&mut session).is_empty());
+        assert_eq!(session.pending_requests(), 0);
+    }
+    let mut session = joined();
+    let request = call_with(&mut session, Dict::new(), 4);
+    sent(&mut session);
+    assert_eq!(session.cancel(request, CancelMode::Kill), None, "waits");
+    assert_eq!(
+        sent(&mut session),
+        vec![Message::Cancel {
+            request,
+            options: dict([("mode", s("kill"))]),
+        }]
+    );
+    session.handle_message(Message::Error {
+        request_type: code::CALL,
+        request,
+        details: Dict::new(),
+        error: "wamp.error.canceled".into(),
+        payload: Payload::default(),
+    });
+    assert!(matches!(
+        &completions(&mut session)[..],
+        [(4, Err(Error::Wamp(e)))] if e.uri == "wamp.error.canceled"
+    ));
+}
+
+#[test]
+fn without_router_support_a_cancel_is_local_and_sends_nothing() {
+    let mut session = joined_with(&[], 1 << 20);
+    let request = call_with(&mut session, Dict::new(), 5);
+    sent(&mut session);
+    assert_eq!(session.cancel(request, CancelMode::Kill), Some(5));
+    assert!(sent(&mut session).is_empty());
+    assert_eq!(
+        session.cancel(request, CancelMode::Kill),
+        None,
+        "not pending any more"
+    );
+}
+
+#[test]
+fn a_callee_sends_progress_only_when_the_caller_asked() {
+    let mut session = joined();
+    let with_progress = Message::Invocation {
+        request: 41,
+        registration: 9,
+        details: dict([("receive_progress", Value::Bool(true))]),
+        payload: Payload::default(),
+    };
+    session.handle_message(with_progress);
+    session.handle_message(invocation(42));
+    outputs(&mut session);
+    session
+        .yield_progress(41, args(vec![Value::Int(1)]), Dict::new())
+        .expect("asked for");
+    assert!(matches!(
+        session.yield_progress(42, Payload::default(), Dict::new()),
+        Err(Error::InvalidOption { .. })
+    ));
+    session.yield_result(41, args(vec![Value::Int(2)]), Dict::new());
+    let messages = sent(&mut session);
+    assert_eq!(
+        messages,
+        vec![
+            Message::Yield {
+                request: 41,
+                options: dict([("progress", Value::Bool(true))]),
+                payload: args(vec![Value::Int(1)]),
+            },
+            Message::Yield {
+                request: 41,
+                options: Dict::new(),
+                payload: args(vec![Value::Int(2)]),
+            },
+        ]
+    );
+    assert!(
+        session
+            .yield_progress(41, Payload::default(), Dict::new())
+            .is_err(),
+        "the invocation is over"
+    );
+}
+
+#[test]
+fn progressive_invocations_arrive_in_chunks_until_the_last() {
+    let mut session = joined();
+    let chunk = |progress: bool, value: i64| Message::Invocation {
+        request: 50,
+        registration: 9,
+        details: if progress {
+            dict([("progress", Value::Bool(true))])
+        } else {
+            Dict::new()
+        },
+        payload: args(vec![Value::Int(value)]),
+    };
+    session.handle_message(chunk(true, 1));
+    session.handle_message(chunk(true, 2));
+    session.handle_message(chunk(false, 3));
+    let outs = outputs(&mut session);
+    assert!(
+        matches!(&outs[0], Output::Invocation { request: 50, payload, .. } if payload.args == vec![Value::Int(1)])
+    );
+    assert!(
+        matches!(&outs[1], Output::InvocationChunk { request: 50, last: false, payload } if payload.args == vec![Value::Int(2)])
+    );
+    assert!(
+        matches!(&outs[2], Output::InvocationChunk { request: 50, last: true, payload } if payload.args == vec![Value::Int(3)])
+    );
+    assert_eq!(outs.len(), 3);
+}
+
+#[test]
+fn a_caller_sends_chunks_only_where_the_router_announces_progressive_invocations() {
+    let progress = dict([("progress", Value::Bool(true))]);
+    let mut without = joined();
+    assert_eq!(
+        without.call(
+            "com.example.p".into(),
+            progress.clone(),
+            Payload::default(),
+            1
+        ),
+        None
+    );
+    assert!(matches!(
+        &completions(&mut without)[..],
+        [(1, Err(Error::Wamp(e)))] if e.uri == "wamp.error.feature_not_supported"
+    ));
+    let mut with = joined_with(&["call_canceling", "progressive_call_invocations"], 1 << 20);
+    let request = with
+        .call(
+            "com.example.p".into(),
+            progress,
+            args(vec![Value::Int(1)]),
+            2,
+        )
+        .expect("sent");
+    with.call_chunk(
+        request,
+        "com.example.p".into(),
+        args(vec![Value::Int(2)]),
+        false,
+    )
+    .expect("chunk");
+    with.call_chunk(
+        request,
+        "com.example.p".into(),
+        args(vec![Value::Int(3)]),
+        true,
+    )
+    .expect("last chunk");
+    let calls: Vec<(u64, Dict)> = sent(&mut with)
+        .into_iter()
+        .map(|m| match m {
+            Message::Call {
+                request, options, ..
+            } => (request, options),
+            other => panic!("expected CALL, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            (request, dict([("progress", Value::Bool(true))])),
+            (request, dict([("progress", Value::Bool(true))])),
+            (request, Dict::new()),
+        ]
+    );
+    assert!(with
+        .call_chunk(999, "com.example.p".into(), Payload::default(), true)
+        .is_err());
+}
+
+#[test]
+fn a_transparent_payload_in_place_of_the_arguments_is_accepted() {
+    let mut session = joined();
+    // autobahn's form, as Crossbar.io forwards it: the payload bytes instead of the
+    // arguments list, enc_* in the details. JSON carries bytes as "\0" + base64.
+    let frame = br#"[36, 5, 77, {"enc_algo": "x_test", "enc_serializer": "json"}, "\u0000AQID"]"#;
+    session.handle_frame(frame);
+    let outs = outputs(&mut session);
+    match &outs[..] {
+        [Output::Event {
+            payload, details, ..
+        }] => {
+            assert_eq!(payload.args, vec![Value::Bytes(vec![1, 2, 3])]);
+            assert_eq!(details.get("enc_algo"), Some(&s("x_test")));
+        }
+        other => panic!("expected the event, got {other:?}"),
+    }
+    assert_eq!(session.state(), State::Established);
 }

@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::event_loop::{Backoff, Settings};
 use crate::proto::auth::{Anonymous, Authenticator, Cryptosign, Ticket, WampCra};
 use crate::proto::codec::Serializer;
-use crate::proto::session::SessionConfig;
+use crate::proto::session::{CancelMode, SessionConfig};
 use crate::proto::value::Dict;
 use crate::transport::TlsOptions;
 use crate::transport::{ConnectOptions, SetupLimit};
@@ -94,6 +94,9 @@ pub struct ClientConfig {
     /// How much inbound work waits for handlers before the client stops reading
     /// (default: 10,000 events per subscription, 64 MiB in all).
     pub inbound: InboundLimits,
+    /// How a call is canceled at the router when its timeout passes (default:
+    /// `killnowait`, which interrupts the callee and ends the call at once).
+    pub timeout_cancel_mode: CancelMode,
 }
 
 /// Reconnection with exponential back-off and jitter.
@@ -183,6 +186,7 @@ impl ClientConfig {
             tls: TlsOptions::default(),
             concurrency: Concurrency::default(),
             inbound: InboundLimits::default(),
+            timeout_cancel_mode: CancelMode::KillNoWait,
         }
     }
 
@@ -338,6 +342,7 @@ impl ClientConfig {
             pong_timeout: self.pong_timeout,
             wait_while_reconnecting: self.wait_while_reconnecting,
             offline_publish_buffer: self.offline_publish_buffer,
+            timeout_cancel_mode: self.timeout_cancel_mode,
         })
     }
 

@@ -12,8 +12,10 @@
 //! keep a connection alive after the user dropped the last handle.
 
 use super::concurrency::{Concurrency, InboundLimits, Overflow, QueueLimits};
-use super::handler::{Event, EventDetails, HandlerError, Invocation, InvocationDetails};
+use super::details::EventDetails;
+use super::handler::{Event, HandlerError};
 use super::hooks::{HookEvent, Hooks};
+use super::invocation::{Controls, Invocation};
 use super::scheduler::{Admit, Item, Lane, Queue, Scheduler};
 use super::session_info::SessionInfo;
 use super::{Client, ClientInner};
@@ -22,7 +24,8 @@ use crate::event_loop::{
     Admission, Command, InboundEvent, InboundInvocation, Inbox, LifeEvent, LocalId, Wakeup,
 };
 use crate::proto::message::Payload;
-use crate::proto::{Value, WampError};
+use crate::proto::session::CancelMode;
+use crate::proto::{Dict, Value, WampError};
 use crate::sync::lock::assert_unlocked;
 use crate::sync::pool::{SerialQueue, WorkerPool};
 use parking_lot::{Mutex, RwLock};
@@ -68,6 +71,8 @@ pub(crate) struct LaneOptions<'a> {
 struct Runner {
     scheduler: Scheduler<LaneHandler>,
     pool: WorkerPool,
+    /// Invocations not yet answered, to reach their handlers.
+    controls: Controls,
     client: Weak<ClientInner>,
     failure_uri: String,
     wakeup: Wakeup,
@@ -101,6 +106,7 @@ impl Dispatcher {
         let runner = Runner {
             scheduler: Scheduler::new(settings.inbound, settings.max_threads),
             pool,
+            controls: Controls::default(),
             client,
             failure_uri: settings.failure_uri,
             wakeup,
@@ -156,6 +162,7 @@ impl Dispatcher {
         for item in self.runner.scheduler.close_lane(&lane) {
             if let Item::Invocation(invocation) = item {
                 let error = WampError::new("wamp.error.no_such_registration");
+                self.runner.controls.close(invocation.request);
                 self.runner.answer(invocation.request, Err(error));
             }
         }
@@ -209,11 +216,16 @@ impl Inbox for Dispatcher {
         let Some(lane) = self.lane(invocation.registration) else {
             return Admission::Rejected(WampError::new("wamp.error.no_such_registration"));
         };
-        match self
+        let request = invocation.request;
+        self.runner.controls.open(request, &invocation.details);
+        let admitted = self
             .runner
             .scheduler
-            .admit(&lane, Item::Invocation(invocation))
-        {
+            .admit(&lane, Item::Invocation(invocation));
+        if matches!(admitted, Admit::WaitlistFull | Admit::Dropped) {
+            self.runner.controls.close(request);
+        }
+        match admitted {
             Admit::Start(item) => {
                 self.runner.spawn(lane, item);
                 Admission::Accepted
@@ -251,6 +263,14 @@ impl Inbox for Dispatcher {
             }
             Admit::Dropped => {}
         }
+    }
+
+    fn invocation_chunk(&self, request: u64, payload: Payload, last: bool) {
+        self.runner.controls.chunk(request, payload, last);
+    }
+
+    fn interrupt(&self, request: u64, mode: CancelMode) {
+        self.runner.controls.interrupt(request, mode);
     }
 
     fn life_event(&self, event: LifeEvent) {
@@ -309,6 +329,7 @@ impl Inbox for Dispatcher {
             .scheduler
             .dropped_events
             .fetch_add(dropped, Ordering::Relaxed);
+        self.runner.controls.close_all();
         // Workers exit once their item is done; hooks still queued run first.
         self.runner.pool.shut_down();
         unanswered
@@ -408,15 +429,17 @@ impl Runner {
         client: Client,
     ) -> bool {
         let request = invocation.request;
-        let invocation = Invocation {
-            args: invocation.payload.args,
-            kwargs: invocation.payload.kwargs,
-            details: InvocationDetails::from_raw(invocation.details, uri),
-            client,
+        let Some(invocation) = Invocation::start(invocation, uri, client, &self.controls) else {
+            return false; // the caller canceled it before it started
         };
         assert_unlocked("a procedure handler");
-        let result = match catch_unwind(AssertUnwindSafe(|| handler(invocation))) {
-            Ok(Ok(result)) => Ok(Payload::new(result.args, result.kwargs)),
+        let outcome = catch_unwind(AssertUnwindSafe(|| handler(invocation)));
+        self.controls.close(request);
+        let result = match outcome {
+            Ok(Ok(result)) => Ok((
+                Payload::new(result.args, result.kwargs),
+                super::ppt::yield_options(&result.details),
+            )),
             Ok(Err(error)) => Err(error.into_wamp(&self.failure_uri)),
             Err(panic) => {
                 let message = panic_message(panic.as_ref());
@@ -433,23 +456,29 @@ impl Runner {
     }
 
     /// Sends the answer to INVOCATION `request` (outside the loop's lock).
-    fn answer(&self, request: u64, result: Result<Payload, WampError>) {
+    fn answer(&self, request: u64, result: Result<(Payload, Dict), WampError>) {
         if let Some(inner) = self.client.upgrade() {
             // If the loop is gone the caller already got a connection error.
-            let _ = inner.commands.send(
-                Command::Yield { request, result },
-                Instant::now() + YIELD_WAIT,
-            );
+            let command = Command::Yield {
+                request,
+                result,
+                progress: false,
+            };
+            let _ = inner.commands.send(command, Instant::now() + YIELD_WAIT);
         }
     }
 }
 
 impl Event {
     fn new(event: InboundEvent, subscribed: &str, client: Client) -> Self {
+        let details = EventDetails::from_raw(event.details, event.publication, subscribed);
+        let (args, kwargs, transparent) =
+            super::ppt::receive(&details.raw, event.payload.args, event.payload.kwargs);
         Event {
-            args: event.payload.args,
-            kwargs: event.payload.kwargs,
-            details: EventDetails::from_raw(event.details, event.publication, subscribed),
+            args,
+            kwargs,
+            details,
+            transparent,
             client,
         }
     }

@@ -1,8 +1,11 @@
 //! What handlers receive and return.
 
+use super::details::EventDetails;
 use super::payload::{payload_accessors, to_args, to_kwargs};
+use super::ppt::{Ppt, Transparent};
 use super::Client;
 use crate::error::{Error, WampError};
+use crate::proto::message::Payload;
 use crate::proto::value::{Dict, Value};
 use serde::Serialize;
 use std::fmt;
@@ -10,13 +13,18 @@ use std::fmt;
 /// The answer to a call: every positional and keyword result, plus RESULT details.
 /// Nothing the callee sent is dropped.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct CallResult {
-    /// Positional results.
+    /// Positional results (decoded from a transparent payload when possible).
     pub args: Vec<Value>,
     /// Keyword results.
     pub kwargs: Dict,
-    /// RESULT.Details from the router (empty for results a handler builds).
+    /// RESULT.Details from the router. In a result a handler returns, only payload
+    /// transparency keys are sent (as YIELD options; see
+    /// [`transparent`](Self::transparent)).
     pub details: Dict,
+    /// The payload as sent, when the callee used payload transparency.
+    pub transparent: Option<Transparent>,
 }
 
 impl CallResult {
@@ -45,174 +53,75 @@ impl CallResult {
         Ok(CallResult {
             args: to_args(&args)?,
             kwargs: to_kwargs(&kwargs)?,
-            details: Dict::new(),
+            ..Self::default()
         })
+    }
+
+    /// A result made of values as they are, with no conversion: e.g. an echo of an
+    /// invocation's own arguments.
+    ///
+    /// ```
+    /// use izaber_wamp::{CallResult, Dict, Value};
+    /// let result = CallResult::from_values(vec![Value::Int(1)], Dict::new());
+    /// assert_eq!(result.args, vec![Value::Int(1)]);
+    /// ```
+    pub fn from_values(args: Vec<Value>, kwargs: Dict) -> Self {
+        CallResult {
+            args,
+            kwargs,
+            ..Self::default()
+        }
+    }
+
+    /// A result whose payload is transparent: `payload` goes as the one binary
+    /// argument, described by `ppt` (see [`Ppt`]).
+    ///
+    /// ```
+    /// use izaber_wamp::{CallResult, Ppt};
+    /// let result = CallResult::transparent(&Ppt::new("x_custom"), vec![1, 2, 3]);
+    /// assert_eq!(result.args.len(), 1);
+    /// ```
+    pub fn transparent(ppt: &Ppt, payload: Vec<u8>) -> Self {
+        CallResult {
+            args: vec![Value::Bytes(payload)],
+            details: ppt
+                .options()
+                .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    /// True for a progressive result (more follow), false for the final one.
+    pub fn is_progress(&self) -> bool {
+        matches!(self.details.get("progress"), Some(Value::Bool(true)))
+    }
+
+    /// The result as received: a transparent payload is decoded where possible.
+    pub(crate) fn received(details: Dict, payload: Payload) -> Self {
+        let (args, kwargs, transparent) =
+            super::ppt::receive(&details, payload.args, payload.kwargs);
+        CallResult {
+            args,
+            kwargs,
+            details,
+            transparent,
+        }
     }
 
     payload_accessors!();
-}
-
-/// Details of an invocation, from INVOCATION.Details, type-checked: a value of the
-/// wrong type is logged and left out (`None`), never replaced by another. `raw` keeps
-/// everything as received.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct InvocationDetails {
-    /// The concrete procedure called: differs from the registered URI for prefix and
-    /// wildcard registrations (the registered URI when the router does not say; `None`
-    /// only when the router sent something that is not a string).
-    pub procedure: Option<String>,
-    /// The caller's session ID, when the router discloses it.
-    pub caller: Option<u64>,
-    /// The caller's authid, when disclosed.
-    pub caller_authid: Option<String>,
-    /// The caller's authrole, when disclosed.
-    pub caller_authrole: Option<String>,
-    /// All details as received.
-    pub raw: Dict,
-}
-
-impl InvocationDetails {
-    pub(crate) fn from_raw(raw: Dict, registered: &str) -> Self {
-        let field = Details::new(&raw, "INVOCATION");
-        InvocationDetails {
-            procedure: field.string_or("procedure", registered),
-            caller: field.id("caller"),
-            caller_authid: field.string("caller_authid"),
-            caller_authrole: field.string("caller_authrole"),
-            raw,
-        }
-    }
-}
-
-/// Reads typed fields of a details dict, logging (not replacing) malformed ones.
-struct Details<'a> {
-    raw: &'a Dict,
-    message: &'static str,
-}
-
-impl<'a> Details<'a> {
-    fn new(raw: &'a Dict, message: &'static str) -> Self {
-        Details { raw, message }
-    }
-
-    fn typed<T>(&self, key: &str, what: &str, read: impl Fn(&Value) -> Option<T>) -> Option<T> {
-        let value = self.raw.get(key)?;
-        let read = read(value);
-        if read.is_none() {
-            log::warn!(
-                "{} detail {key} is {value}, not {what}: left out",
-                self.message
-            );
-        }
-        read
-    }
-
-    fn string(&self, key: &str) -> Option<String> {
-        self.typed(key, "a string", |v| v.as_str().map(str::to_owned))
-    }
-
-    /// The string `key`, or `absent` when the router did not send it.
-    fn string_or(&self, key: &str, absent: &str) -> Option<String> {
-        match self.raw.get(key) {
-            None => Some(absent.to_owned()),
-            Some(_) => self.string(key),
-        }
-    }
-
-    fn id(&self, key: &str) -> Option<u64> {
-        self.typed(key, "a session ID", |v| {
-            v.as_u64().filter(|&id| crate::proto::id::is_valid_id(id))
-        })
-    }
-
-    fn flag(&self, key: &str) -> Option<bool> {
-        self.typed(key, "true or false", |v| match v {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        })
-    }
-}
-
-/// A call to one of our procedures, as passed to its handler.
-pub struct Invocation {
-    /// Positional arguments.
-    pub args: Vec<Value>,
-    /// Keyword arguments.
-    pub kwargs: Dict,
-    /// Who called what.
-    pub details: InvocationDetails,
-    pub(crate) client: Client,
-}
-
-impl Invocation {
-    payload_accessors!();
-
-    /// The client that received the call; use it to make calls from the handler
-    /// (capturing a clone of the client in the handler would keep it alive forever).
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-}
-
-impl fmt::Debug for Invocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Invocation")
-            .field("args", &self.args)
-            .field("kwargs", &self.kwargs)
-            .field("details", &self.details)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Details of an event, from EVENT.Details, type-checked: a value of the wrong type
-/// is logged and left out (`None`), never replaced by another. `raw` keeps everything
-/// as received.
-#[derive(Debug, Clone, PartialEq, Default)]
-#[non_exhaustive]
-pub struct EventDetails {
-    /// The publication ID (the same for every copy of one publication).
-    pub publication: u64,
-    /// The concrete topic: differs from the subscribed URI for pattern subscriptions
-    /// (the subscribed URI when the router does not say; `None` only when the router
-    /// sent something that is not a string).
-    pub topic: Option<String>,
-    /// The publisher's session ID, when the router discloses it.
-    pub publisher: Option<u64>,
-    /// The publisher's authid, when disclosed.
-    pub publisher_authid: Option<String>,
-    /// The publisher's authrole, when disclosed.
-    pub publisher_authrole: Option<String>,
-    /// `Some(true)` for a retained event delivered on subscribe; `None` when the
-    /// router did not say.
-    pub retained: Option<bool>,
-    /// All details as received.
-    pub raw: Dict,
-}
-
-impl EventDetails {
-    pub(crate) fn from_raw(raw: Dict, publication: u64, subscribed: &str) -> Self {
-        let field = Details::new(&raw, "EVENT");
-        EventDetails {
-            publication,
-            topic: field.string_or("topic", subscribed),
-            publisher: field.id("publisher"),
-            publisher_authid: field.string("publisher_authid"),
-            publisher_authrole: field.string("publisher_authrole"),
-            retained: field.flag("retained"),
-            raw,
-        }
-    }
 }
 
 /// An event on one of our subscriptions, as passed to its handler.
 pub struct Event {
-    /// Positional arguments.
+    /// Positional arguments (decoded from a transparent payload when possible).
     pub args: Vec<Value>,
     /// Keyword arguments.
     pub kwargs: Dict,
     /// Publication ID, topic and publisher.
     pub details: EventDetails,
+    /// The payload as sent, when the publisher used payload transparency.
+    pub transparent: Option<Transparent>,
     pub(crate) client: Client,
 }
 

@@ -5,26 +5,31 @@
 //! * `config.rs`, `options.rs`: connection settings and per-request options.
 //! * `handler.rs`: what handlers receive and return.
 
+mod call;
 mod concurrency;
 mod config;
+mod details;
 mod dispatch;
 pub(crate) mod handler;
 pub(crate) mod hooks;
+mod invocation;
 mod options;
 pub(crate) mod payload;
+mod ppt;
 mod requests;
 mod scheduler;
 mod session_info;
 mod stats;
 
+pub use call::Call;
 pub use concurrency::{Concurrency, InboundLimits, Overflow, QueueConfig, QueueLimits};
 pub use config::{ClientConfig, ReconnectPolicy};
-pub use handler::{
-    CallResult, Event, EventDetails, HandlerError, HandlerResult, Invocation, InvocationDetails,
-    Registration, Subscription,
-};
+pub use details::{EventDetails, InvocationDetails};
+pub use handler::{CallResult, Event, HandlerError, HandlerResult, Registration, Subscription};
 pub use hooks::Hooks;
+pub use invocation::Invocation;
 pub use options::{CallOptions, InvokePolicy, PublishOptions, RegisterOptions, SubscribeOptions};
+pub use ppt::{Ppt, Transparent};
 pub use session_info::SessionInfo;
 pub use stats::{QueueStats, Stats};
 

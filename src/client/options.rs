@@ -9,6 +9,7 @@
 //! would read it as something else or drop the connection.
 
 use super::concurrency::{Overflow, DEFAULT_QUEUE};
+use super::ppt::Ppt;
 use crate::error::Error;
 use crate::proto::uri::MatchPolicy;
 use crate::proto::value::{Dict, Value};
@@ -62,6 +63,7 @@ const INVOKE: Takes = Takes::OneOf(&["single", "roundrobin", "random", "first", 
 const CALL_OPTIONS: &[(&str, Takes)] = &[
     ("timeout", Takes::Count),
     ("receive_progress", Takes::Bool),
+    ("progress", Takes::Bool),
     ("disclose_me", Takes::Bool),
 ];
 const REGISTER_OPTIONS: &[(&str, Takes)] = &[
@@ -102,10 +104,10 @@ fn check(known: &[(&str, Takes)], dict: &Dict) -> Result<(), Error> {
 }
 
 /// The options dict: the raw extras, then the typed options over them, checked.
-fn build(
+fn build<'a>(
     known: &[(&str, Takes)],
     extra: &Dict,
-    typed: impl IntoIterator<Item = (&'static str, Option<Value>)>,
+    typed: impl IntoIterator<Item = (&'a str, Option<Value>)>,
 ) -> Result<Dict, Error> {
     let mut options = extra.clone();
     for (name, value) in typed {
@@ -154,6 +156,17 @@ pub struct CallOptions {
     pub router_timeout: Option<Duration>,
     /// Asks the router to tell the callee who calls (`disclose_me`).
     pub disclose_me: Option<bool>,
+    /// Asks for progressive results (`receive_progress`); read them from the
+    /// [`Call`](crate::Call) of [`Client::start_call`](crate::Client::start_call).
+    pub receive_progress: bool,
+    /// Sends the call's input in chunks (a progressive call invocation, `progress`):
+    /// the arguments are the first chunk, [`Call::send_chunk`](crate::Call::send_chunk)
+    /// sends the others. Only where the router announces
+    /// `progressive_call_invocations` (Crossbar.io does not).
+    pub progressive: bool,
+    /// Sends the payload transparently (see [`Ppt`]): the arguments must be one
+    /// binary value.
+    pub ppt: Option<Ppt>,
     /// Further CALL options sent as given; those the spec defines are checked.
     pub extra: Dict,
 }
@@ -182,6 +195,24 @@ impl CallOptions {
         self
     }
 
+    /// Asks for progressive results.
+    pub fn receive_progress(mut self, receive: bool) -> Self {
+        self.receive_progress = receive;
+        self
+    }
+
+    /// Sends the call's input in chunks (see the field).
+    pub fn progressive(mut self, progressive: bool) -> Self {
+        self.progressive = progressive;
+        self
+    }
+
+    /// Sends the payload transparently, described by `ppt`.
+    pub fn ppt(mut self, ppt: Ppt) -> Self {
+        self.ppt = Some(ppt);
+        self
+    }
+
     /// Adds a raw CALL option.
     pub fn option(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extra.insert(key.into(), value.into());
@@ -194,15 +225,23 @@ impl CallOptions {
     ///
     /// [`Error::InvalidOption`] when a spec-defined option has a wrong type or value.
     pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
+        let typed = [
+            ("timeout", self.router_timeout.map(millis)),
+            ("disclose_me", self.disclose_me.map(Value::Bool)),
+            ("receive_progress", flag(self.receive_progress)),
+            ("progress", flag(self.progressive)),
+        ];
         build(
             CALL_OPTIONS,
             &self.extra,
-            [
-                ("timeout", self.router_timeout.map(millis)),
-                ("disclose_me", self.disclose_me.map(Value::Bool)),
-            ],
+            typed.into_iter().chain(ppt(&self.ppt)),
         )
     }
+}
+
+/// The payload transparency options, when set.
+fn ppt(ppt: &Option<Ppt>) -> impl Iterator<Item = (&'static str, Option<Value>)> + '_ {
+    ppt.iter().flat_map(Ppt::options)
 }
 
 /// How the router picks a callee among several registrations of one procedure.
@@ -467,6 +506,9 @@ pub struct PublishOptions {
     pub retain: bool,
     /// Overrides the client's default timeout (only used when acknowledged).
     pub timeout: Option<Duration>,
+    /// Sends the payload transparently (see [`Ppt`]): the arguments must be one
+    /// binary value.
+    pub ppt: Option<Ppt>,
     /// Further PUBLISH options sent as given; those the spec defines are checked.
     pub extra: Dict,
 }
@@ -546,6 +588,12 @@ impl PublishOptions {
         self
     }
 
+    /// Sends the payload transparently, described by `ppt`.
+    pub fn ppt(mut self, ppt: Ppt) -> Self {
+        self.ppt = Some(ppt);
+        self
+    }
+
     /// Sets the timeout of an acknowledged publish on the client.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -560,30 +608,31 @@ impl PublishOptions {
 
     pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
         let non_empty = |list: &Vec<String>| (!list.is_empty()).then(|| strings(list));
+        let typed = [
+            ("acknowledge", flag(self.acknowledge)),
+            ("exclude_me", self.exclude_me.map(Value::Bool)),
+            (
+                "exclude",
+                (!self.exclude.is_empty()).then(|| ids(&self.exclude)),
+            ),
+            ("exclude_authid", non_empty(&self.exclude_authid)),
+            ("exclude_authrole", non_empty(&self.exclude_authrole)),
+            ("eligible", self.eligible.as_deref().map(ids)),
+            (
+                "eligible_authid",
+                self.eligible_authid.as_deref().map(strings),
+            ),
+            (
+                "eligible_authrole",
+                self.eligible_authrole.as_deref().map(strings),
+            ),
+            ("disclose_me", self.disclose_me.map(Value::Bool)),
+            ("retain", flag(self.retain)),
+        ];
         build(
             PUBLISH_OPTIONS,
             &self.extra,
-            [
-                ("acknowledge", flag(self.acknowledge)),
-                ("exclude_me", self.exclude_me.map(Value::Bool)),
-                (
-                    "exclude",
-                    (!self.exclude.is_empty()).then(|| ids(&self.exclude)),
-                ),
-                ("exclude_authid", non_empty(&self.exclude_authid)),
-                ("exclude_authrole", non_empty(&self.exclude_authrole)),
-                ("eligible", self.eligible.as_deref().map(ids)),
-                (
-                    "eligible_authid",
-                    self.eligible_authid.as_deref().map(strings),
-                ),
-                (
-                    "eligible_authrole",
-                    self.eligible_authrole.as_deref().map(strings),
-                ),
-                ("disclose_me", self.disclose_me.map(Value::Bool)),
-                ("retain", flag(self.retain)),
-            ],
+            typed.into_iter().chain(ppt(&self.ppt)),
         )
     }
 

@@ -4,18 +4,22 @@
 use super::concurrency::Overflow;
 use super::dispatch::{LaneHandler, LaneOptions};
 use super::payload::{to_args, to_kwargs};
+use super::ppt::Ppt;
 use super::{
-    CallOptions, CallResult, Client, Event, HandlerResult, Invocation, PublishOptions,
+    Call, CallOptions, CallResult, Client, Event, HandlerResult, Invocation, PublishOptions,
     RegisterOptions, Registration, SubscribeOptions, Subscription,
 };
 use crate::error::{Error, Result};
-use crate::event_loop::{Body, Command, Operation, Request, SendError};
+use crate::event_loop::{Body, Command, Operation, Replier, Request, SendError, Token};
 use crate::proto::message::Payload;
 use crate::proto::session::Reply;
-use crate::sync::slot;
+use crate::sync::{slot, stream};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Progressive results a started call keeps for its reader before dropping the oldest.
+const PROGRESS_BACKLOG: usize = 1024;
 
 /// The instant `timeout` from now, or far in the future for an enormous timeout.
 fn deadline_after(timeout: Duration) -> Instant {
@@ -75,21 +79,60 @@ impl Client {
         options: &CallOptions,
     ) -> Result<CallResult> {
         let procedure = self.full_uri(procedure);
-        let payload = Payload::new(to_args(&args)?, to_kwargs(&kwargs)?);
+        let body = call_body(&procedure, &args, &kwargs, options)?;
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        let body = Body::Call {
-            procedure: procedure.clone().into_owned(),
-            options: options.to_dict()?,
-            payload,
-        };
         match self.request(body, timeout, || Operation::call(&procedure))? {
-            Reply::Result { details, payload } => Ok(CallResult {
-                args: payload.args,
-                kwargs: payload.kwargs,
-                details,
-            }),
+            Reply::Result { details, payload } => Ok(CallResult::received(details, payload)),
             other => Err(unexpected(other)),
         }
+    }
+
+    /// Starts a call without waiting for it: the [`Call`] yields its progressive
+    /// results (when `options` asks for them) and its result, and can cancel it.
+    ///
+    /// # Errors
+    ///
+    /// Only what fails before the call is sent: [`Error::InvalidUri`],
+    /// [`Error::InvalidOption`], [`Error::Serialization`], [`Error::Closed`]; the
+    /// call's own outcome comes from the [`Call`].
+    pub fn start_call(
+        &self,
+        procedure: &str,
+        args: impl Serialize,
+        kwargs: impl Serialize,
+        options: &CallOptions,
+    ) -> Result<Call> {
+        let procedure = self.full_uri(procedure).into_owned();
+        let body = call_body(&procedure, &args, &kwargs, options)?;
+        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
+        let deadline = deadline_after(timeout);
+        let (updates, receiver) = stream::channel(PROGRESS_BACKLOG);
+        let key = self.send_request(body, timeout, deadline, Replier::Stream(updates), || {
+            Operation::call(&procedure)
+        })?;
+        Ok(Call::new(
+            self.clone(),
+            key,
+            procedure,
+            timeout,
+            deadline,
+            receiver,
+        ))
+    }
+
+    /// Calls `procedure` asking for progressive results: the [`Call`] yields each as
+    /// it arrives, then the final result.
+    ///
+    /// # Errors
+    ///
+    /// As [`start_call`](Client::start_call).
+    pub fn call_progress(&self, procedure: &str, args: impl Serialize) -> Result<Call> {
+        self.start_call(
+            procedure,
+            args,
+            (),
+            &CallOptions::new().receive_progress(true),
+        )
     }
 
     /// Registers `handler` for `procedure`. The handler runs on a worker thread and may
@@ -288,6 +331,9 @@ impl Client {
     ) -> Result<Option<u64>> {
         let topic = self.full_uri(topic);
         let payload = Payload::new(to_args(&args)?, to_kwargs(&kwargs)?);
+        if options.ppt.is_some() {
+            Ppt::check_payload(&payload)?;
+        }
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let body = Body::Publish {
             topic: topic.clone().into_owned(),
@@ -307,12 +353,33 @@ impl Client {
         timeout: Duration,
         operation: impl Fn() -> Operation,
     ) -> Result<Reply> {
+        let deadline = deadline_after(timeout);
+        let (reply, outcome) = slot::channel();
+        self.send_request(body, timeout, deadline, Replier::Slot(reply), &operation)?;
+        match outcome.recv_until(deadline) {
+            Ok(result) => result,
+            Err(slot::RecvError::Timeout) => Err(operation().timed_out(timeout)),
+            Err(slot::RecvError::Disconnected) => Err(self.inner.ended()),
+        }
+    }
+}
+
+impl Client {
+    /// Hands a request to the loop; returns its key.
+    fn send_request(
+        &self,
+        body: Body,
+        timeout: Duration,
+        deadline: Instant,
+        reply: Replier,
+        operation: impl Fn() -> Operation,
+    ) -> Result<Token> {
         if self.inner.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        let deadline = deadline_after(timeout);
-        let (reply, outcome) = slot::channel();
+        let key = self.inner.commands.next_key();
         let request = Request {
+            key,
             body,
             operation: operation(),
             timeout,
@@ -324,16 +391,29 @@ impl Client {
             .commands
             .send(Command::Request(request), deadline)
         {
-            Ok(()) => {}
-            Err(SendError::Stopped) => return Err(self.inner.ended()),
-            Err(SendError::Full) => return Err(operation().timed_out(timeout)),
-        }
-        match outcome.recv_until(deadline) {
-            Ok(result) => result,
-            Err(slot::RecvError::Timeout) => Err(operation().timed_out(timeout)),
-            Err(slot::RecvError::Disconnected) => Err(self.inner.ended()),
+            Ok(()) => Ok(key),
+            Err(SendError::Stopped) => Err(self.inner.ended()),
+            Err(SendError::Full) => Err(operation().timed_out(timeout)),
         }
     }
+}
+
+/// The CALL of `procedure`, checked.
+fn call_body(
+    procedure: &str,
+    args: &impl Serialize,
+    kwargs: &impl Serialize,
+    options: &CallOptions,
+) -> Result<Body> {
+    let payload = Payload::new(to_args(args)?, to_kwargs(kwargs)?);
+    if options.ppt.is_some() {
+        Ppt::check_payload(&payload)?;
+    }
+    Ok(Body::Call {
+        procedure: procedure.to_owned(),
+        options: options.to_dict()?,
+        payload,
+    })
 }
 
 fn unexpected(reply: Reply) -> Error {

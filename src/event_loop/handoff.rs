@@ -8,18 +8,20 @@
 //! when a wake is already pending) only when it must notice something: an earlier
 //! deadline, room to read again, or its end.
 
-use super::requests::Request;
+use super::requests::{Request, Token};
 use super::{Core, EventLoop};
 use crate::proto::message::Payload;
+use crate::proto::session::CancelMode;
+use crate::proto::value::Dict;
 use crate::proto::WampError;
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
-use mio::{Poll, Token, Waker};
-use std::sync::atomic::{AtomicBool, Ordering};
+use mio::{Poll, Waker};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 /// The poller token of the waker.
-pub(super) const WAKER: Token = Token(0);
+pub(super) const WAKER: mio::Token = mio::Token(0);
 
 /// How many commands may wait for the loop's lock. Beyond that, senders wait for room
 /// (up to their deadline): the queue only grows while the socket does not take what
@@ -30,10 +32,20 @@ const COMMAND_QUEUE: usize = 4096;
 pub(crate) enum Command {
     /// A request that expects an answer.
     Request(Request),
-    /// A handler's answer to an INVOCATION.
+    /// A handler's answer to an INVOCATION: its result (with YIELD options, e.g.
+    /// payload transparency) or error; `progress` for a progressive result.
     Yield {
         request: u64,
-        result: Result<Payload, WampError>,
+        result: Result<(Payload, Dict), WampError>,
+        progress: bool,
+    },
+    /// Cancel the call with key `key`.
+    Cancel { key: Token, mode: CancelMode },
+    /// The next chunk of the progressive call invocation with key `key`.
+    CallChunk {
+        key: Token,
+        payload: Payload,
+        last: bool,
     },
     /// Say GOODBYE, close the socket and stop; `done` is dropped when the loop has stopped.
     Close { done: Sender<()> },
@@ -54,9 +66,16 @@ pub(crate) struct CommandSender {
     channel: Sender<Command>,
     waker: Arc<LoopWaker>,
     core: Arc<Core>,
+    /// The last key given to a request (see `Token`).
+    last_key: Arc<AtomicU64>,
 }
 
 impl CommandSender {
+    /// A key for a new request, unique among this client's requests.
+    pub fn next_key(&self) -> Token {
+        self.last_key.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     /// What wakes the I/O thread.
     pub fn wakeup(&self) -> super::inbound::Wakeup {
         super::inbound::Wakeup(Arc::clone(&self.waker))
@@ -128,7 +147,13 @@ impl EventLoop {
         match command {
             Command::Close { done } => self.close(done),
             Command::Request(request) => self.submit(request),
-            Command::Yield { request, result } => self.answer_invocation(request, result),
+            Command::Yield {
+                request,
+                result,
+                progress,
+            } => self.answer_invocation(request, result, progress),
+            Command::Cancel { key, mode } => self.cancel(key, mode),
+            Command::CallChunk { key, payload, last } => self.call_chunk(key, payload, last),
         }
     }
 }
@@ -148,6 +173,7 @@ pub(super) fn command_channel(
         channel,
         waker: Arc::clone(&waker),
         core,
+        last_key: Arc::new(AtomicU64::new(0)),
     };
     Ok((poll, commands, sender, waker))
 }

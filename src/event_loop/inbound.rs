@@ -10,6 +10,7 @@
 use super::status::Joined;
 use crate::error::Error;
 use crate::proto::message::Payload;
+use crate::proto::session::CancelMode;
 use crate::proto::value::Dict;
 use crate::proto::WampError;
 
@@ -74,6 +75,12 @@ pub(crate) trait Inbox: Send + Sync {
 
     /// An event for the subscription `event.subscription`.
     fn event(&self, event: InboundEvent);
+
+    /// The next chunk of the progressive invocation `request`; `last` ends it.
+    fn invocation_chunk(&self, request: u64, payload: Payload, last: bool);
+
+    /// The caller canceled invocation `request` (INTERRUPT with `mode`).
+    fn interrupt(&self, request: u64, mode: CancelMode);
 
     /// A life-cycle change, in the order they happen.
     fn life_event(&self, event: LifeEvent);

@@ -69,6 +69,7 @@ impl EventLoop {
                 attempt,
             },
             state: EntryState::InFlight { request: 0 },
+            killed: false,
         });
         let Some(session) = self.link.session() else {
             return;

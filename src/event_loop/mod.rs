@@ -30,13 +30,14 @@ pub(crate) use handoff::{Command, CommandSender, SendError};
 pub(crate) use inbound::{
     Admission, InboundEvent, InboundInvocation, Inbox, LifeEvent, LocalId, Wakeup,
 };
-pub(crate) use requests::{Body, Operation, Request};
+pub(crate) use requests::{Body, CallUpdate, Operation, Replier, Request, Token};
 pub use status::ConnectionState;
 pub(crate) use status::{Counters, Status};
 
 use crate::error::{ConnectFailure, Error, Result};
 use crate::proto::message::Payload;
-use crate::proto::session::{Output, SessionConfig};
+use crate::proto::session::{CancelMode, Output, SessionConfig};
+use crate::proto::value::Dict;
 use crate::proto::WampError;
 use crate::sync::lock::LoopLock;
 use crate::transport::{self, ConnectOptions, Received};
@@ -95,6 +96,8 @@ pub(crate) struct Settings {
     pub pong_timeout: Duration,
     pub wait_while_reconnecting: bool,
     pub offline_publish_buffer: usize,
+    /// How a call is canceled at the router when its timeout passes.
+    pub timeout_cancel_mode: CancelMode,
 }
 
 pub(crate) struct EventLoop {
@@ -439,6 +442,17 @@ impl EventLoop {
                 Output::Completed { ctx, result } => {
                     self.finish_request(ctx, result.map_err(Error::from))
                 }
+                Output::Progress {
+                    ctx,
+                    details,
+                    payload,
+                } => self.progress(ctx, details, payload),
+                Output::InvocationChunk {
+                    request,
+                    payload,
+                    last,
+                } => self.inbox.invocation_chunk(request, payload, last),
+                Output::Interrupt { request, mode } => self.inbox.interrupt(request, mode),
                 Output::Invocation {
                     request,
                     registration,
@@ -536,12 +550,23 @@ impl EventLoop {
     }
 
     /// A handler's answer to INVOCATION `request`.
-    fn answer_invocation(&mut self, request: u64, result: std::result::Result<Payload, WampError>) {
-        if let Some(session) = self.link.session() {
-            match result {
-                Ok(payload) => session.yield_result(request, payload),
-                Err(error) => session.yield_error(request, error),
+    fn answer_invocation(
+        &mut self,
+        request: u64,
+        result: std::result::Result<(Payload, Dict), WampError>,
+        progress: bool,
+    ) {
+        let Some(session) = self.link.session() else {
+            return;
+        };
+        match (result, progress) {
+            (Ok((payload, options)), true) => {
+                if let Err(e) = session.yield_progress(request, payload, options) {
+                    log::warn!("a progressive result was not sent: {e}");
+                }
             }
+            (Ok((payload, options)), false) => session.yield_result(request, payload, options),
+            (Err(error), _) => session.yield_error(request, error),
         }
     }
 }

@@ -15,9 +15,9 @@ use super::status::Counters;
 use super::EventLoop;
 use crate::error::Error;
 use crate::proto::message::Payload;
-use crate::proto::session::Reply;
+use crate::proto::session::{CancelMode, Reply};
 use crate::proto::value::{Dict, Value};
-use crate::sync::slot;
+use crate::sync::{slot, stream};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
@@ -26,8 +26,54 @@ use std::time::{Duration, Instant};
 /// Where a request's outcome goes.
 pub(crate) type ReplySender = slot::Sender<Result<Reply, Error>>;
 
-/// The session's context for a request: the key of its entry in the table.
-pub(super) type Token = u64;
+/// What a started call (`Client::start_call`) receives: progressive results, then
+/// the outcome.
+#[derive(Debug)]
+pub(crate) enum CallUpdate {
+    /// A progressive result; more follow.
+    Progress { details: Dict, payload: Payload },
+    /// The call's outcome; the last update.
+    Done(Result<Reply, Error>),
+}
+
+/// Where a started call's updates go.
+pub(crate) type UpdateSender = stream::Sender<CallUpdate>;
+
+/// Where a request's answer goes: a reply slot, or the update stream of a started call.
+pub(crate) enum Replier {
+    Slot(ReplySender),
+    Stream(UpdateSender),
+}
+
+impl Replier {
+    /// Hands over the outcome; gives it back when nobody waits for it any more.
+    pub fn send(self, result: Result<Reply, Error>) -> Result<(), Result<Reply, Error>> {
+        match self {
+            Replier::Slot(slot) => slot.send(result),
+            Replier::Stream(stream) if stream.is_abandoned() => Err(result),
+            Replier::Stream(stream) => {
+                stream.send(CallUpdate::Done(result), true);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The session's context for a request: the key of its entry in the table. The
+/// client handle picks the keys of its requests (so it can name a call to cancel);
+/// the loop's own requests (restores, buffered publishes) have the top bit set.
+pub(crate) type Token = u64;
+
+/// The bit that marks the loop's own tokens.
+const INTERNAL: Token = 1 << 63;
+
+/// How long a call canceled with `kill` waits for the router's answer.
+const KILL_WAIT: Duration = Duration::from_secs(5);
+
+/// The error a canceled call ends with.
+fn canceled() -> Error {
+    Error::Wamp(crate::proto::WampError::new("wamp.error.canceled"))
+}
 
 /// What a request asks the router for.
 #[derive(Debug)]
@@ -90,6 +136,11 @@ impl Operation {
         }
     }
 
+    /// The URI it is about.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
     /// The error for this operation when `after` passed without an answer.
     pub fn timed_out(&self, after: Duration) -> Error {
         Error::Timeout {
@@ -107,12 +158,14 @@ impl fmt::Display for Operation {
 
 /// A request as the client hands it to the loop.
 pub(crate) struct Request {
+    /// Its key, unique among the client's requests (see [`Token`]).
+    pub key: Token,
     pub body: Body,
     pub operation: Operation,
     /// The request's timeout, and the instant it passes.
     pub timeout: Duration,
     pub deadline: Instant,
-    pub reply: ReplySender,
+    pub reply: Replier,
 }
 
 /// What to do when a request is answered, beyond replying.
@@ -133,9 +186,12 @@ pub(super) struct Entry {
     /// `None` for restores, which wait as long as the session lasts.
     pub deadline: Option<Instant>,
     /// `None` for restores, whose outcome only the loop sees.
-    pub reply: Option<ReplySender>,
+    pub reply: Option<Replier>,
     pub follow: Follow,
     pub state: EntryState,
+    /// Canceled with `kill`: the call ends with `wamp.error.canceled` at the
+    /// deadline if the router has not answered by then.
+    pub killed: bool,
 }
 
 /// Where a pending request is.
@@ -149,6 +205,7 @@ pub(super) enum EntryState {
 /// The table of pending requests.
 #[derive(Default)]
 pub(super) struct Requests {
+    /// The last of the loop's own tokens.
     last_token: Token,
     entries: HashMap<Token, Entry>,
     /// Deadlines, earliest first; entries already gone are skipped lazily.
@@ -160,10 +217,16 @@ pub(super) struct Requests {
 }
 
 impl Requests {
-    /// Adds a request and returns its token.
+    /// Adds one of the loop's own requests and returns its token.
     pub fn insert(&mut self, entry: Entry) -> Token {
         self.last_token += 1;
-        let token = self.last_token;
+        let token = INTERNAL | self.last_token;
+        self.insert_keyed(token, entry);
+        token
+    }
+
+    /// Adds a request under the key the client chose.
+    pub fn insert_keyed(&mut self, token: Token, entry: Entry) {
         if let Some(deadline) = entry.deadline {
             self.deadlines.push(Reverse((deadline, token)));
         }
@@ -171,7 +234,16 @@ impl Requests {
             self.waiting.push_back(token);
         }
         self.entries.insert(token, entry);
-        token
+    }
+
+    /// Moves the deadline of request `token` earlier, to `deadline`.
+    pub fn hasten(&mut self, token: Token, deadline: Instant) {
+        if let Some(entry) = self.entries.get_mut(&token) {
+            if entry.deadline.is_none_or(|d| deadline < d) {
+                entry.deadline = Some(deadline);
+                self.deadlines.push(Reverse((deadline, token)));
+            }
+        }
     }
 
     pub fn get_mut(&mut self, token: Token) -> Option<&mut Entry> {
@@ -264,14 +336,19 @@ impl EventLoop {
             Body::Call { .. } | Body::Publish { .. } => Follow::Reply,
         };
         if self.is_joined() {
-            let token = self.requests.insert(Entry {
-                operation: request.operation,
-                timeout: request.timeout,
-                deadline: Some(request.deadline),
-                reply: Some(request.reply),
-                follow,
-                state: EntryState::InFlight { request: 0 },
-            });
+            let token = request.key;
+            self.requests.insert_keyed(
+                token,
+                Entry {
+                    operation: request.operation,
+                    timeout: request.timeout,
+                    deadline: Some(request.deadline),
+                    reply: Some(request.reply),
+                    follow,
+                    state: EntryState::InFlight { request: 0 },
+                    killed: false,
+                },
+            );
             self.send_request(token, request.body);
         } else {
             self.hold(request, follow);
@@ -309,14 +386,19 @@ impl EventLoop {
             Some(Some(router_id)) => router_id,
         };
         let unregister = matches!(request.body, Body::Unregister { .. });
-        let token = self.requests.insert(Entry {
-            operation: request.operation,
-            timeout: request.timeout,
-            deadline: Some(request.deadline),
-            reply: Some(request.reply),
-            follow: Follow::Reply,
-            state: EntryState::InFlight { request: 0 },
-        });
+        let token = request.key;
+        self.requests.insert_keyed(
+            token,
+            Entry {
+                operation: request.operation,
+                timeout: request.timeout,
+                deadline: Some(request.deadline),
+                reply: Some(request.reply),
+                follow: Follow::Reply,
+                state: EntryState::InFlight { request: 0 },
+                killed: false,
+            },
+        );
         let Some(session) = self.link.session() else {
             return self.finish_request(token, Err(Error::ConnectionLost("not connected".into())));
         };
@@ -387,14 +469,18 @@ impl EventLoop {
             )));
             return;
         }
-        self.requests.insert(Entry {
-            operation: request.operation,
-            timeout: request.timeout,
-            deadline: Some(request.deadline),
-            reply: Some(request.reply),
-            follow,
-            state: EntryState::Waiting(request.body),
-        });
+        self.requests.insert_keyed(
+            request.key,
+            Entry {
+                operation: request.operation,
+                timeout: request.timeout,
+                deadline: Some(request.deadline),
+                reply: Some(request.reply),
+                follow,
+                state: EntryState::Waiting(request.body),
+                killed: false,
+            },
+        );
     }
 
     /// Sends what waited for the rejoin: first the offline publishes, then the
@@ -408,6 +494,7 @@ impl EventLoop {
                 reply: None,
                 follow: Follow::Reply,
                 state: EntryState::InFlight { request: 0 },
+                killed: false,
             });
             self.send_request(token, body);
         }
@@ -417,17 +504,52 @@ impl EventLoop {
     }
 
     /// Fails requests whose deadline passed; calls at the router are canceled.
+    /// Fails requests whose deadline passed: a timeout, or for a call canceled with
+    /// `kill` that the router did not answer, `wamp.error.canceled`. Calls at the
+    /// router are canceled with the configured mode.
     pub(super) fn expire_requests(&mut self, now: Instant) {
+        let mode = self.settings.timeout_cancel_mode;
         for entry in self.requests.expire(now) {
             if let (EntryState::InFlight { request }, Some(session)) =
                 (&entry.state, self.link.session())
             {
-                session.abandon(*request);
+                session.abandon(*request, mode);
             }
             self.forget_created(entry.follow);
             Counters::bump(&self.status.counters.errors);
+            let error = if entry.killed {
+                canceled()
+            } else {
+                entry.operation.timed_out(entry.timeout)
+            };
             if let Some(reply) = entry.reply {
-                let _ = reply.send(Err(entry.operation.timed_out(entry.timeout)));
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+
+    /// Cancels the call with key `token`: it ends with `wamp.error.canceled`, at once
+    /// for `skip` and `killnowait`, and for `kill` when the router answers, at the
+    /// latest [`KILL_WAIT`] later (Crossbar.io never answers some cancels).
+    pub(super) fn cancel(&mut self, token: Token, mode: CancelMode) {
+        let Some(entry) = self.requests.get_mut(token) else {
+            return; // over already
+        };
+        let request = match entry.state {
+            EntryState::InFlight { request } if request != 0 => request,
+            // Not sent yet (waiting for the rejoin): nothing to tell the router.
+            _ => return self.finish_request(token, Err(canceled())),
+        };
+        let Some(session) = self.link.session() else {
+            return self.finish_request(token, Err(canceled()));
+        };
+        match session.cancel(request, mode) {
+            Some(_) => self.finish_request(token, Err(canceled())),
+            None => {
+                if let Some(entry) = self.requests.get_mut(token) {
+                    entry.killed = true;
+                }
+                self.requests.hasten(token, Instant::now() + KILL_WAIT);
             }
         }
     }
@@ -467,6 +589,36 @@ impl EventLoop {
         }
     }
 
+    /// A progressive result of the call `token`, for its caller.
+    pub(super) fn progress(&mut self, token: Token, details: Dict, payload: Payload) {
+        if let Some(Entry {
+            reply: Some(Replier::Stream(updates)),
+            ..
+        }) = self.requests.get_mut(token)
+        {
+            updates.send(CallUpdate::Progress { details, payload }, false);
+        }
+    }
+
+    /// Sends the next chunk of the progressive call invocation `token`.
+    pub(super) fn call_chunk(&mut self, token: Token, payload: Payload, last: bool) {
+        let Some(entry) = self.requests.get_mut(token) else {
+            return; // over already
+        };
+        let (EntryState::InFlight { request }, procedure) =
+            (&entry.state, entry.operation.uri().to_owned())
+        else {
+            return; // not sent yet: the client sends chunks only once the call is out
+        };
+        let request = *request;
+        let Some(session) = self.link.session() else {
+            return;
+        };
+        if let Err(e) = session.call_chunk(request, procedure, payload, last) {
+            self.finish_request(token, Err(e.into()));
+        }
+    }
+
     /// Removes a registration or subscription nobody holds, at the router too.
     fn undo_created(&mut self, local: LocalId) {
         let (registration, subscription) = (
@@ -484,7 +636,7 @@ impl EventLoop {
             (None, None) => None,
         };
         if let Some(request) = sent {
-            session.abandon(request);
+            session.abandon(request, CancelMode::KillNoWait);
         }
     }
 

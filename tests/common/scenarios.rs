@@ -5,11 +5,7 @@ use std::time::{Duration, Instant};
 
 /// A procedure handler that answers with its own arguments.
 pub fn echo(inv: Invocation) -> HandlerResult {
-    Ok(CallResult {
-        args: inv.args,
-        kwargs: inv.kwargs,
-        details: Dict::new(),
-    })
+    Ok(CallResult::from_values(inv.args, inv.kwargs))
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes.

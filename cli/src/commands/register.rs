@@ -85,11 +85,10 @@ impl Answerer {
             let _slot = self.slots.take();
             match &self.command {
                 Some(command) => command.answer(&invocation),
-                None => Ok(CallResult {
-                    args: invocation.args.clone(),
-                    kwargs: invocation.kwargs.clone(),
-                    ..CallResult::empty()
-                }),
+                None => Ok(CallResult::from_values(
+                    invocation.args.clone(),
+                    invocation.kwargs.clone(),
+                )),
             }
         };
         let answered = self.answered.fetch_add(1, Ordering::Relaxed) + 1;

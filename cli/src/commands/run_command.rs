@@ -108,10 +108,7 @@ impl CommandLine {
                 return Ok(CallResult::empty());
             }
             let value = input::content(output.stdout);
-            return Ok(CallResult {
-                args: vec![value],
-                ..CallResult::empty()
-            });
+            return Ok(CallResult::from_values(vec![value], Default::default()));
         }
         let (key, number) = exit_of(&output.status);
         eprintln!(

@@ -6,9 +6,21 @@ use crate::auth::add_hello_details;
 use crate::message::Message;
 use crate::value::{Dict, Value};
 
-/// The features we announce per role in HELLO.
+/// The features we announce per role in HELLO. Payload transparency goes by two
+/// names: the spec's `payload_passthru_mode`, and `payload_transparency`, which
+/// Crossbar.io and autobahn use.
 const ROLES: [(&str, &[&str]); 4] = [
-    ("caller", &["call_canceling", "caller_identification"]),
+    (
+        "caller",
+        &[
+            "call_canceling",
+            "caller_identification",
+            "progressive_call_results",
+            "progressive_call_invocations",
+            "payload_passthru_mode",
+            "payload_transparency",
+        ],
+    ),
     (
         "callee",
         &[
@@ -17,6 +29,10 @@ const ROLES: [(&str, &[&str]); 4] = [
             "pattern_based_registration",
             "shared_registration",
             "registration_revocation",
+            "progressive_call_results",
+            "progressive_call_invocations",
+            "payload_passthru_mode",
+            "payload_transparency",
         ],
     ),
     (
@@ -25,6 +41,8 @@ const ROLES: [(&str, &[&str]); 4] = [
             "publisher_exclusion",
             "publisher_identification",
             "subscriber_blackwhite_listing",
+            "payload_passthru_mode",
+            "payload_transparency",
         ],
     ),
     (
@@ -33,11 +51,13 @@ const ROLES: [(&str, &[&str]); 4] = [
             "pattern_based_subscription",
             "publisher_identification",
             "subscription_revocation",
+            "payload_passthru_mode",
+            "payload_transparency",
         ],
     ),
 ];
 
-impl<C> Session<C> {
+impl<C: Clone> Session<C> {
     /// Queues HELLO; a HELLO that cannot be encoded ends the session at once.
     pub(super) fn hello(&mut self) {
         let hello = Message::Hello {

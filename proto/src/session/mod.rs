@@ -21,17 +21,20 @@ mod replies;
 mod requests;
 mod types;
 
-pub use types::{CloseReason, Output, Reply, SessionConfig, State};
+pub use types::{CancelMode, CloseReason, Output, Reply, SessionConfig, State};
 
 use crate::error::Error;
 use crate::id::RequestIds;
 use crate::message::{Message, Payload};
 use crate::value::{Dict, Value};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug)]
 enum Kind {
-    Call,
+    /// `progress`: the caller asked for progressive results.
+    Call {
+        progress: bool,
+    },
     Register,
     Unregister,
     Subscribe,
@@ -39,6 +42,15 @@ enum Kind {
     Publish,
     /// A REGISTER or SUBSCRIBE whose caller gave up: undo it if it succeeds late.
     Abandoned,
+}
+
+/// An INVOCATION being answered.
+#[derive(Debug, Clone, Copy, Default)]
+struct Invocation {
+    /// The caller asked for progressive results.
+    receive_progress: bool,
+    /// More chunks of a progressive invocation are to come.
+    chunks_open: bool,
 }
 
 #[derive(Debug)]
@@ -56,15 +68,16 @@ pub struct Session<C> {
     router_roles: Dict,
     ids: RequestIds,
     pending: HashMap<u64, Pending<C>>,
-    /// INVOCATIONs we have not answered; a YIELD for anything else is dropped.
-    invocations: HashSet<u64>,
+    /// INVOCATIONs we have not answered, and whether each caller asked for progressive
+    /// results; a YIELD for anything else is dropped.
+    invocations: HashMap<u64, Invocation>,
     transmit: VecDeque<Vec<u8>>,
     outputs: VecDeque<Output<C>>,
     /// Why the session ended, once it has.
     ended: Option<CloseReason>,
 }
 
-impl<C> Session<C> {
+impl<C: Clone> Session<C> {
     /// A new session; HELLO is queued for transmission at once.
     pub fn new(config: SessionConfig) -> Self {
         let mut session = Session {
@@ -74,7 +87,7 @@ impl<C> Session<C> {
             router_roles: Dict::new(),
             ids: RequestIds::new(),
             pending: HashMap::new(),
-            invocations: HashSet::new(),
+            invocations: HashMap::new(),
             transmit: VecDeque::new(),
             outputs: VecDeque::new(),
             ended: None,
@@ -127,20 +140,16 @@ impl<C> Session<C> {
 
     /// The caller of request `request` gave up on it (its deadline passed): returns
     /// its context, and from now on the request's answer is ignored. A call is
-    /// canceled at the router (mode `killnowait`) when the router supports it; a
+    /// canceled at the router with `mode` when the router supports canceling; a
     /// REGISTER or SUBSCRIBE that succeeds late is undone. `None` when the request is
     /// not pending (already answered).
-    pub fn abandon(&mut self, request: u64) -> Option<C> {
+    pub fn abandon(&mut self, request: u64, mode: CancelMode) -> Option<C> {
         let pending = self.pending.get_mut(&request)?;
         let ctx = pending.ctx.take()?;
         match pending.kind {
-            Kind::Call => {
+            Kind::Call { .. } => {
                 self.pending.remove(&request);
-                if self.router_supports("dealer", "call_canceling") {
-                    let options = Dict::from([("mode".to_string(), Value::from("killnowait"))]);
-                    // A CANCEL is tiny; if even it cannot be sent the session is already failing.
-                    let _ = self.send(Message::Cancel { request, options });
-                }
+                self.send_cancel(request, mode);
             }
             // Keep the entry so a late success is undone instead of leaking.
             Kind::Register | Kind::Subscribe => pending.kind = Kind::Abandoned,
@@ -149,6 +158,15 @@ impl<C> Session<C> {
             }
         }
         Some(ctx)
+    }
+
+    /// Sends CANCEL for call `request`, when the router supports canceling.
+    fn send_cancel(&mut self, request: u64, mode: CancelMode) {
+        if self.router_supports("dealer", "call_canceling") {
+            let options = Dict::from([("mode".to_string(), Value::from(mode.as_str()))]);
+            // A CANCEL is tiny; if even it cannot be sent the session is already failing.
+            let _ = self.send(Message::Cancel { request, options });
+        }
     }
 
     fn complete_with(&mut self, ctx: C, result: Result<Reply, Error>) {

@@ -1,27 +1,27 @@
 //! What the router sends to an established session: answers to our requests,
 //! INVOCATION, INTERRUPT, EVENT and revocations.
 
-use super::{Kind, Output, Pending, Reply, Session};
+use super::{CancelMode, Kind, Output, Pending, Reply, Session};
 use crate::error::{Error, WampError};
 use crate::message::{code, Message, Payload};
 use crate::value::{Dict, Value};
 
-impl<C> Session<C> {
+impl<C: Clone> Session<C> {
     pub(super) fn handle_established(&mut self, message: Message) {
         match message {
             Message::Result {
                 request,
                 details,
                 payload,
+            } if flag(&details, "progress") => self.progress(request, details, payload),
+            Message::Result {
+                request,
+                details,
+                payload,
             } => {
-                if matches!(details.get("progress"), Some(Value::Bool(true))) {
-                    // Crossbar forwards progressive results even when not requested;
-                    // they are not the final answer, and this client does not ask for them.
-                    return;
-                }
                 self.reply(
                     request,
-                    |k| matches!(k, Kind::Call),
+                    |k| matches!(k, Kind::Call { .. }),
                     Reply::Result { details, payload },
                 );
             }
@@ -73,28 +73,8 @@ impl<C> Session<C> {
                 registration,
                 details,
                 payload,
-            } => {
-                self.invocations.insert(request);
-                self.outputs.push_back(Output::Invocation {
-                    request,
-                    registration,
-                    details,
-                    payload,
-                });
-            }
-            Message::Interrupt { request, options } => {
-                if self.invocations.remove(&request)
-                    && options.get("mode").and_then(Value::as_str) != Some("killnowait")
-                {
-                    let _ = self.send(Message::Error {
-                        request_type: code::INVOCATION,
-                        request,
-                        details: Dict::new(),
-                        error: "wamp.error.canceled".into(),
-                        payload: Payload::default(),
-                    });
-                }
-            }
+            } => self.invocation(request, registration, details, payload),
+            Message::Interrupt { request, options } => self.interrupt(request, &options),
             Message::Event {
                 subscription,
                 publication,
@@ -127,6 +107,75 @@ impl<C> Session<C> {
                 other.name()
             )),
         }
+    }
+
+    /// A progressive RESULT: handed up when the caller asked for progress. Crossbar
+    /// forwards progressive results even when not asked for; they are not the final
+    /// answer, so they are dropped then.
+    fn progress(&mut self, request: u64, details: Dict, payload: Payload) {
+        if let Some(Pending {
+            kind: Kind::Call { progress: true },
+            ctx: Some(ctx),
+        }) = self.pending.get(&request)
+        {
+            let ctx = ctx.clone();
+            self.outputs.push_back(Output::Progress {
+                ctx,
+                details,
+                payload,
+            });
+        }
+    }
+
+    /// An INVOCATION: a new one, or the next chunk of a progressive invocation.
+    fn invocation(&mut self, request: u64, registration: u64, details: Dict, payload: Payload) {
+        let more = flag(&details, "progress");
+        if let Some(open) = self.invocations.get_mut(&request) {
+            if open.chunks_open {
+                open.chunks_open = more;
+                self.outputs.push_back(Output::InvocationChunk {
+                    request,
+                    payload,
+                    last: !more,
+                });
+                return;
+            }
+        }
+        let invocation = super::Invocation {
+            receive_progress: flag(&details, "receive_progress"),
+            chunks_open: more,
+        };
+        self.invocations.insert(request, invocation);
+        self.outputs.push_back(Output::Invocation {
+            request,
+            registration,
+            details,
+            payload,
+        });
+    }
+
+    /// INTERRUPT: the invocation's answer is no longer wanted. For `kill` the router
+    /// waits for an answer, which is `wamp.error.canceled` at once; a late YIELD is
+    /// dropped, as the invocation is no longer open.
+    fn interrupt(&mut self, request: u64, options: &Dict) {
+        if self.invocations.remove(&request).is_none() {
+            return; // answered already
+        }
+        let mode = match options.get("mode").and_then(Value::as_str) {
+            Some("killnowait") => CancelMode::KillNoWait,
+            Some("skip") => CancelMode::Skip,
+            _ => CancelMode::Kill,
+        };
+        if mode != CancelMode::KillNoWait {
+            let _ = self.send(Message::Error {
+                request_type: code::INVOCATION,
+                request,
+                details: Dict::new(),
+                error: "wamp.error.canceled".into(),
+                payload: Payload::default(),
+            });
+        }
+        self.outputs.push_back(Output::Interrupt { request, mode });
     }
 
     fn is_abandoned(&self, request: u64) -> bool {
@@ -179,7 +228,7 @@ impl<C> Session<C> {
             return;
         };
         let expected = match pending.kind {
-            Kind::Call => code::CALL,
+            Kind::Call { .. } => code::CALL,
             Kind::Register => code::REGISTER,
             Kind::Unregister => code::UNREGISTER,
             Kind::Subscribe => code::SUBSCRIBE,
@@ -202,6 +251,11 @@ impl<C> Session<C> {
             self.complete_with(ctx, Err(Error::Wamp(error)));
         }
     }
+}
+
+/// True when `details[key]` is `true`.
+fn flag(details: &Dict, key: &str) -> bool {
+    matches!(details.get(key), Some(Value::Bool(true)))
 }
 
 /// The registration or subscription ID and the reason of a revocation's details.

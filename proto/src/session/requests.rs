@@ -6,13 +6,13 @@
 //! sending (its context then completes with the error) or, for an unacknowledged
 //! publish, done once sent.
 
-use super::{CloseReason, Kind, Pending, Session, State};
+use super::{CancelMode, CloseReason, Kind, Pending, Session, State};
 use crate::error::{Error, WampError};
 use crate::message::{code, Message, Payload};
 use crate::uri::{self, MatchPolicy, UriError};
 use crate::value::{Dict, Value};
 
-impl<C> Session<C> {
+impl<C: Clone> Session<C> {
     /// Sends a request message with the next request ID, which is used up only if the
     /// message could be sent.
     fn send_request(&mut self, build: impl FnOnce(u64) -> Message) -> Result<u64, Error> {
@@ -94,12 +94,77 @@ impl<C> Session<C> {
         if !self.check_uri(&mut ctx, &procedure, Ok(MatchPolicy::Exact), true) {
             return None;
         }
-        self.request(Kind::Call, ctx, |request| Message::Call {
+        if flag(&options, "progress")
+            && !self.router_supports("dealer", "progressive_call_invocations")
+        {
+            if let Some(ctx) = ctx {
+                self.complete_with(ctx, Err(not_supported("progressive_call_invocations")));
+            }
+            return None;
+        }
+        let kind = Kind::Call {
+            progress: flag(&options, "receive_progress"),
+        };
+        self.request(kind, ctx, |request| Message::Call {
             request,
             options,
             procedure,
             payload,
         })
+    }
+
+    /// Sends a further chunk of a progressive call invocation (a call made with the
+    /// option `progress: true`): a CALL with the same request ID, marked `progress`
+    /// unless it is the `last` one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] when `request` is not a pending call, and the errors of
+    /// sending (too large, not encodable, the session ended).
+    pub fn call_chunk(
+        &mut self,
+        request: u64,
+        procedure: String,
+        payload: Payload,
+        last: bool,
+    ) -> Result<(), Error> {
+        if !matches!(self.pending.get(&request), Some(p) if matches!(p.kind, Kind::Call { .. })) {
+            return Err(Error::InvalidOption {
+                option: "progress".into(),
+                expected: "a chunk of a call that is still pending".into(),
+                found: format!("request {request}"),
+            });
+        }
+        if self.state != State::Established {
+            return Err(Error::NotJoined);
+        }
+        let options = if last {
+            Dict::new()
+        } else {
+            Dict::from([("progress".to_string(), Value::Bool(true))])
+        };
+        // Continuation CALLs carry only `progress` of the options.
+        self.send(Message::Call {
+            request,
+            options,
+            procedure,
+            payload,
+        })
+    }
+
+    /// Cancels the pending call `request` with `mode`. With `skip` and `killnowait`
+    /// (or when the router does not support canceling) the call is over at once: its
+    /// context is returned and a late answer is ignored. With `kill` the call ends when
+    /// the router answers (`None` is returned; bound the wait above).
+    pub fn cancel(&mut self, request: u64, mode: CancelMode) -> Option<C> {
+        if !matches!(self.pending.get(&request), Some(p) if matches!(p.kind, Kind::Call { .. })) {
+            return None;
+        }
+        if mode == CancelMode::Kill && self.router_supports("dealer", "call_canceling") {
+            self.send_cancel(request, mode);
+            return None;
+        }
+        self.abandon(request, mode)
     }
 
     /// Registers a procedure; `options` may carry `match`, `invoke`, ...
@@ -182,15 +247,56 @@ impl<C> Session<C> {
         None
     }
 
-    /// Answers an INVOCATION with a result. Ignored if the invocation was interrupted.
-    /// If the result is too large to send, the caller gets an error instead.
-    pub fn yield_result(&mut self, request: u64, payload: Payload) {
-        if !self.invocations.remove(&request) || self.state != State::Established {
+    /// Answers an INVOCATION with a progressive result; the invocation goes on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] when the caller did not ask for progressive results
+    /// (or the invocation is over), and the errors of sending.
+    pub fn yield_progress(
+        &mut self,
+        request: u64,
+        payload: Payload,
+        mut options: Dict,
+    ) -> Result<(), Error> {
+        match self.invocations.get(&request) {
+            Some(invocation) if invocation.receive_progress => {}
+            Some(_) => {
+                return Err(Error::InvalidOption {
+                    option: "progress".into(),
+                    expected: "a call whose caller asked for progressive results".into(),
+                    found: "a call without receive_progress".into(),
+                })
+            }
+            None => {
+                return Err(Error::InvalidOption {
+                    option: "progress".into(),
+                    expected: "an invocation that is still running".into(),
+                    found: format!("invocation {request}, answered or interrupted"),
+                })
+            }
+        }
+        if self.state != State::Established {
+            return Err(Error::NotJoined);
+        }
+        options.insert("progress".into(), Value::Bool(true));
+        self.send(Message::Yield {
+            request,
+            options,
+            payload,
+        })
+    }
+
+    /// Answers an INVOCATION with its (final) result; `options` may carry payload
+    /// transparency keys. Ignored if the invocation was interrupted. If the result is
+    /// too large to send, the caller gets an error instead.
+    pub fn yield_result(&mut self, request: u64, payload: Payload, options: Dict) {
+        if self.invocations.remove(&request).is_none() || self.state != State::Established {
             return;
         }
         if let Err(e) = self.send(Message::Yield {
             request,
-            options: Dict::new(),
+            options,
             payload,
         }) {
             let error = WampError::new(match e {
@@ -200,14 +306,15 @@ impl<C> Session<C> {
             .with_args(vec![Value::from(format!(
                 "the callee could not send its result: {e}"
             ))]);
-            self.invocations.insert(request);
+            self.invocations
+                .insert(request, super::Invocation::default());
             self.yield_error(request, error);
         }
     }
 
     /// Answers an INVOCATION with an error. Ignored if the invocation was interrupted.
     pub fn yield_error(&mut self, request: u64, error: WampError) {
-        if !self.invocations.remove(&request) || self.state != State::Established {
+        if self.invocations.remove(&request).is_none() || self.state != State::Established {
             return;
         }
         let message = |error: WampError| Message::Error {
@@ -258,6 +365,20 @@ impl<C> Session<C> {
             _ => self.close(CloseReason::ConnectionLost(why.to_owned())),
         }
     }
+}
+
+/// True when option `key` is `true`.
+fn flag(options: &Dict, key: &str) -> bool {
+    matches!(options.get(key), Some(Value::Bool(true)))
+}
+
+/// The error for a feature the router did not announce.
+fn not_supported(feature: &str) -> Error {
+    Error::Wamp(
+        WampError::new("wamp.error.feature_not_supported").with_args(vec![Value::from(format!(
+            "the router does not announce {feature}"
+        ))]),
+    )
 }
 
 /// The `match` option; an unknown value is refused here because Crossbar drops the

@@ -26,6 +26,31 @@ pub struct SessionConfig {
     pub authextra: Dict,
 }
 
+/// How a call is canceled (CANCEL's `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
+pub enum CancelMode {
+    /// The router stops waiting for the callee, which is not told; a late result is
+    /// dropped.
+    Skip,
+    /// The callee is interrupted and the call ends with whatever it answers next.
+    Kill,
+    /// The callee is interrupted and the call ends at once (the default).
+    #[default]
+    KillNoWait,
+}
+
+impl CancelMode {
+    /// The mode's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelMode::Skip => "skip",
+            CancelMode::Kill => "kill",
+            CancelMode::KillNoWait => "killnowait",
+        }
+    }
+}
+
 /// Where the session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -144,6 +169,15 @@ pub enum Output<C> {
         /// Its outcome.
         result: Result<Reply, Error>,
     },
+    /// A progressive result of a call made with `receive_progress`: the call goes on.
+    Progress {
+        /// The call's context.
+        ctx: C,
+        /// RESULT.Details (with `progress: true`).
+        details: Dict,
+        /// The partial result.
+        payload: Payload,
+    },
     /// The router asks us to run a registered procedure; answer with
     /// [`Session::yield_result`](super::Session::yield_result) or
     /// [`Session::yield_error`](super::Session::yield_error).
@@ -154,8 +188,26 @@ pub enum Output<C> {
         registration: u64,
         /// INVOCATION.Details.
         details: Dict,
-        /// The call's arguments.
+        /// The call's arguments (the first chunk of a progressive invocation).
         payload: Payload,
+    },
+    /// A further chunk of a progressive invocation (the caller sends its call in
+    /// parts); `last` for the final one.
+    InvocationChunk {
+        /// The INVOCATION request ID the chunk belongs to.
+        request: u64,
+        /// The chunk.
+        payload: Payload,
+        /// No more chunks follow.
+        last: bool,
+    },
+    /// The caller canceled an invocation we are running (INTERRUPT); its answer is no
+    /// longer wanted. For `kill` the session already answered `wamp.error.canceled`.
+    Interrupt {
+        /// The INVOCATION request ID.
+        request: u64,
+        /// The cancel mode the caller asked for.
+        mode: CancelMode,
     },
     /// An event for one of our subscriptions.
     Event {
