@@ -55,7 +55,12 @@ struct Running {
 
 impl Running {
     fn start(name: &str, url: &str) -> Running {
+        Running::start_with(name, url, &[])
+    }
+
+    fn start_with(name: &str, url: &str, args: &[&str]) -> Running {
         let mut child = command(name, url)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -68,6 +73,12 @@ impl Running {
             }
         });
         Running { child, lines }
+    }
+
+    /// Waits for the next stdout line and checks it is `expected`.
+    fn expect_line(&self, expected: &str) {
+        let line = self.lines.recv_timeout(Duration::from_secs(20));
+        assert_eq!(line.as_deref(), Ok(expected));
     }
 
     /// Sends `signal` and waits for the exit status.
@@ -262,4 +273,50 @@ fn service_survives_a_router_restart_and_leaves_cleanly_on_sigterm() {
             == 0),
         "the service left a zombie session"
     );
+}
+
+/// Runs an example to completion and returns its stdout lines, failing with its stderr.
+fn run_to_end(name: &str, url: &str, args: &[&str]) -> Vec<String> {
+    let output = command(name, url).args(args).output().expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn progress_streams_results_from_one_example_to_another() {
+    let url = shared_router().ws_url();
+    let uri = "com.izaber.wamp.example.countdown";
+    let service = Running::start_with("progress", &url, &["serve", uri]);
+    service.expect_line(&format!("serving {uri}"));
+    assert_eq!(
+        run_to_end("progress", &url, &["call", uri, "3"]),
+        [
+            "progress [1]",
+            "progress [2]",
+            "progress [3]",
+            "result [\"done\"]"
+        ]
+    );
+    assert!(service.stop("-INT").success());
+}
+
+#[test]
+fn cancel_reaches_the_handler_of_the_other_example() {
+    let url = shared_router().ws_url();
+    let uri = "com.izaber.wamp.example.waiter";
+    let service = Running::start_with("cancel", &url, &["serve", uri]);
+    service.expect_line(&format!("serving {uri}"));
+    assert_eq!(
+        run_to_end("cancel", &url, &["call", uri, "kill"]),
+        ["error wamp.error.canceled"]
+    );
+    service.expect_line("interrupted");
+    assert!(service.stop("-INT").success());
 }

@@ -27,6 +27,19 @@ Procedures (``<prefix>`` defaults to ``interop.peer``):
                                            "kwargs"}, as an autobahn caller sees it
     <prefix>.publish(topic, *a, **kw)   -> publishes with acknowledge=True and
                                            returns the publication id
+    <prefix>.publish_transparent(topic, *a, **kw)
+                                        -> publishes {"args", "kwargs"} as a
+                                           transparent payload (enc_algo "x_test",
+                                           enc_serializer "json"), acknowledged
+    <prefix>.countdown(n)               -> progressive results 1 .. n when asked
+                                           for, then "done"
+    <prefix>.call_progress(procedure, n) -> calls procedure(n) asking for progress;
+                                           returns {"progress": [...],
+                                           "result": [...]}
+    <prefix>.call_and_cancel(procedure, delay)
+                                        -> calls procedure(), cancels the call after
+                                           delay seconds; returns the error URI the
+                                           call ended with (or "result")
     <prefix>.subscribe(topic)           -> subscribes (once per topic), records
                                            every event; returns True
     <prefix>.received(topic)            -> [{"args": [...], "kwargs": {...}}, ...]
@@ -46,6 +59,7 @@ sys.modules["bjdata"] = None
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import stat  # noqa: E402
@@ -69,6 +83,7 @@ from autobahn.wamp.types import (  # noqa: E402
     CallOptions,
     CallResult,
     ComponentConfig,
+    EncodedPayload,
     PublishOptions,
     RegisterOptions,
     SubscribeOptions,
@@ -109,6 +124,18 @@ NEXUS_PROCEDURES = [
 ]
 
 
+class JsonTestCodec:
+    """A payload-transparency codec: {"args", "kwargs"} as JSON bytes, not encrypted."""
+
+    def encode(self, is_originating, uri, args=None, kwargs=None):
+        payload = json.dumps({"args": list(args or []), "kwargs": dict(kwargs or {})})
+        return EncodedPayload(payload.encode(), "x_test", "json")
+
+    def decode(self, is_originating, uri, encoded_payload):
+        data = json.loads(encoded_payload.payload)
+        return uri, data.get("args", []), data.get("kwargs", {})
+
+
 class InteropPeer(ApplicationSession):
     def __init__(self, config, on_ready, on_gone):
         super().__init__(config)
@@ -123,6 +150,9 @@ class InteropPeer(ApplicationSession):
             "fail": self.fail,
             "call": self.call_other,
             "call_many": self.call_many,
+            "publish_transparent": self.publish_transparent,
+            "call_progress": self.call_progress,
+            "call_and_cancel": self.call_and_cancel,
             "publish": self.publish_event,
             "subscribe": self.subscribe_topic,
             "received": self.received,
@@ -147,6 +177,8 @@ class InteropPeer(ApplicationSession):
                           file=sys.stderr, flush=True)
                     self.leave("wamp.close.normal")
                     return
+        await self.register(self.countdown, f"{prefix}.countdown",
+                            options=RegisterOptions(details_arg="details"))
         nexus_base = self.config.extra.get("nexus_base")
         if nexus_base:
             for suffix in NEXUS_PROCEDURES:
@@ -198,6 +230,39 @@ class InteropPeer(ApplicationSession):
                 return {"error": e.error, "args": list(e.args), "kwargs": dict(e.kwargs or {})}
             return {"args": list(res.results or []), "kwargs": dict(res.kwresults or {})}
         return await asyncio.gather(*(one() for _ in range(n)))
+
+    async def publish_transparent(self, topic, *args, **kwargs):
+        self.set_payload_codec(JsonTestCodec())
+        try:
+            pub = await self.publish(topic, *args, options=PublishOptions(acknowledge=True), **kwargs)
+        finally:
+            self.set_payload_codec(None)
+        return pub.id
+
+    async def countdown(self, n, details=None):
+        if details is not None and details.progress:
+            for i in range(1, n + 1):
+                details.progress(i)
+        return "done"
+
+    async def call_progress(self, procedure, n):
+        progress = []
+        options = CallOptions(on_progress=lambda *args, **kwargs: progress.extend(args))
+        res = await self.call(procedure, n, options=options)
+        result = list(res.results or []) if isinstance(res, CallResult) else [res]
+        return {"progress": progress, "result": result}
+
+    async def call_and_cancel(self, procedure, delay):
+        call = asyncio.ensure_future(self.call(procedure))
+        await asyncio.sleep(delay)
+        call.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(call), timeout=10)
+        except asyncio.CancelledError:
+            return "cancelled"
+        except ApplicationError as e:
+            return e.error
+        return "result"
 
     async def publish_event(self, topic, *args, **kwargs):
         pub = await self.publish(topic, *args, options=PublishOptions(acknowledge=True), **kwargs)
