@@ -145,11 +145,15 @@ impl Conn {
 
     /// Handshake, HELLO, WELCOME for session `session`: returns HELLO's details.
     pub fn join(&mut self, session: u64) -> Value {
+        self.join_with_dealer_features(session, json!({"call_canceling": true}))
+    }
+
+    /// Like [`join`](Self::join), announcing the dealer `features` in WELCOME.
+    pub fn join_with_dealer_features(&mut self, session: u64, features: Value) -> Value {
         self.handshake();
         let hello = self.recv();
         assert_eq!(hello[0], 1, "expected HELLO, got {hello}");
-        let roles =
-            json!({"broker": {"features": {}}, "dealer": {"features": {"call_canceling": true}}});
+        let roles = json!({"broker": {"features": {}}, "dealer": {"features": features}});
         self.send(&json!([2, session, {"roles": roles, "authid": "fake", "authrole": "user"}]));
         hello[2].clone()
     }
