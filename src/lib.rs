@@ -118,3 +118,8 @@ pub use izaber_wamp_proto::{
     from_value, from_value_ref, to_value, Dict, MatchPolicy, Serializer, Value, ValueError,
 };
 pub use transport::TlsOptions;
+
+/// The README's examples, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;

@@ -166,6 +166,21 @@ fn a_timeout_cancels_the_call_at_the_callee_too() {
             .expect("handler ended"),
         Some(CancelMode::KillNoWait)
     );
+    // The mode used on timeout is the client's setting.
+    let config = ClientConfig::new(shared_router().ws_url(), "izaber")
+        .with_ticket("test-user", "test-pass")
+        .with_timeout_cancel_mode(CancelMode::Kill);
+    let killing = Client::connect(config).expect("connect");
+    assert!(matches!(
+        killing.call_with("adv.timeout.wait", (), (), &options),
+        Err(Error::Timeout { .. })
+    ));
+    assert_eq!(
+        interrupts
+            .recv_timeout(Duration::from_secs(5))
+            .expect("handler ended"),
+        Some(CancelMode::Kill)
+    );
 }
 
 #[test]

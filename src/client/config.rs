@@ -306,6 +306,19 @@ impl ClientConfig {
         self.inbound = limits;
         self
     }
+
+    /// Sets how a call is canceled at the router when its timeout passes.
+    ///
+    /// ```
+    /// use izaber_wamp::{CancelMode, ClientConfig};
+    /// let config = ClientConfig::new("ws://127.0.0.1:8080/ws", "izaber")
+    ///     .with_timeout_cancel_mode(CancelMode::Kill);
+    /// assert_eq!(config.timeout_cancel_mode, CancelMode::Kill);
+    /// ```
+    pub fn with_timeout_cancel_mode(mut self, mode: CancelMode) -> Self {
+        self.timeout_cancel_mode = mode;
+        self
+    }
 }
 
 impl ClientConfig {
