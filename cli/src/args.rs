@@ -249,7 +249,9 @@ pub struct CallArgs {
     /// a single list result one item per line, then each keyword as KEY=VALUE).
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
-    /// Print progressive results as they arrive, one JSON line each.
+    /// Ask for progressive results and print each as it arrives, one JSON line each
+    /// (as --output json prints a result), then the final result in the --output
+    /// format.
     #[arg(long)]
     pub progress: bool,
 }

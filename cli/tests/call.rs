@@ -197,3 +197,21 @@ fn prefix_puts_the_uri_base_in_front() {
     let ran = run(scratch.wamp_at(&url).args(["call", "auth.whoami"]));
     assert!(ran.failed_with(1).contains("wamp.error.no_such_procedure"));
 }
+
+#[test]
+fn progress_prints_each_progressive_result_as_it_arrives_then_the_result() {
+    let url = shared_router().ws_url();
+    let _peer = Peer::start_with_prefix(&url, "json", "cli.call.progress");
+    let scratch = Scratch::new();
+    let ran =
+        run(scratch
+            .wamp_at(&url)
+            .args(["call", "cli.call.progress.countdown", "3", "--progress"]));
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert_eq!(ran.stdout, "1\n2\n3\n\"done\"\n");
+    // Without --progress only the final result is printed.
+    let plain = run(scratch
+        .wamp_at(&url)
+        .args(["call", "cli.call.progress.countdown", "3"]));
+    assert_eq!(plain.stdout, "\"done\"\n");
+}

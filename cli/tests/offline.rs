@@ -104,18 +104,6 @@ fn usage_errors_exit_with_2_before_connecting() {
 }
 
 #[test]
-fn progressive_results_are_refused_with_a_clear_message() {
-    let scratch = Scratch::new();
-    let ran = run(scratch
-        .wamp()
-        .args(["--url", "ws://127.0.0.1:9", "call", "x", "--progress"]));
-    assert_eq!(
-        ran.failed_with(2).trim(),
-        "wamp: error: progressive results are not supported by this build"
-    );
-}
-
-#[test]
 fn without_izaber_yaml_or_url_the_error_says_where_it_looked() {
     let scratch = Scratch::new();
     let ran = run(scratch.wamp().arg("session"));
