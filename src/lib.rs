@@ -80,6 +80,19 @@
 //! feature of izaber-wamp``. Configured serializers that are not compiled in are
 //! skipped ([`Serializer::is_compiled_in`]); only when none is left does connecting
 //! fail.
+//!
+//! ## API stability
+//!
+//! Configuration, option and detail structs and the enums that may grow are
+//! `#[non_exhaustive]`: build them with their constructors and `with_*` builders (or
+//! set fields on one), and give `match`es over [`Error`] and friends a `_` arm, so
+//! that new settings and variants arrive in minor releases.
+//!
+//! Public dependencies, whose types appear in this API: [`izaber_wamp_proto`]
+//! ([`Value`], [`Dict`], [`WampError`], [`Serializer`], [`MatchPolicy`],
+//! [`CancelMode`], the ID types and the authenticators, all re-exported here) and
+//! `serde` (arguments and results are `Serialize`/`Deserialize`). No type of the I/O
+//! crates underneath (mio, tungstenite, rustls) is part of it.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -113,6 +126,7 @@ pub use facade::{
     change_user, initialize, initialize_with, on_disconnect, on_join, on_leave, spawn_connection,
     wamp, Wamp,
 };
+pub use izaber_wamp_proto::id::{PublicationId, SessionId};
 pub use izaber_wamp_proto::session::CancelMode;
 pub use izaber_wamp_proto::{
     from_value, from_value_ref, to_value, Dict, MatchPolicy, Serializer, Value, ValueError,

@@ -114,11 +114,8 @@ fn yaml_text_wins_over_file_and_search() {
     let cwd = tmp.subdir("cwd");
     write_tagged(&cwd, "cwd");
     let file = write_tagged(&tmp.subdir("file"), "file");
-    let options = LoadOptions {
-        yaml: Some("default: {wamp: {connection: {url: 'ws://text'}}}".into()),
-        file: Some(file),
-        environment: None,
-    };
+    let mut options = LoadOptions::yaml("default: {wamp: {connection: {url: 'ws://text'}}}");
+    options.file = Some(file);
     let env = ProcessEnv {
         cwd: Some(cwd),
         izaber_yaml: Some("default: {wamp: {connection: {url: 'ws://env'}}}".into()),

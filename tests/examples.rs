@@ -227,7 +227,7 @@ fn publish_sends_its_arguments_and_prints_the_publication_id() {
         .expect("publication id");
     let (args, publication) = rx.recv_timeout(Duration::from_secs(5)).expect("event");
     assert_eq!(args, vec![Value::from("hello"), Value::from("world")]);
-    assert_eq!(publication, printed);
+    assert_eq!(publication.get(), printed);
 }
 
 #[test]
@@ -238,10 +238,9 @@ fn service_survives_a_router_restart_and_leaves_cleanly_on_sigterm() {
     let caller = Client::connect(
         ClientConfig::new(&url, "izaber")
             .with_ticket("other-user", "other-pass")
-            .with_reconnect(ReconnectPolicy {
-                initial_delay: Duration::from_millis(200),
-                ..ReconnectPolicy::default()
-            }),
+            .with_reconnect(
+                ReconnectPolicy::default().with_initial_delay(Duration::from_millis(200)),
+            ),
     )
     .expect("caller");
     let echo = |c: &Client| {

@@ -293,7 +293,7 @@ fn initialize_connects_runs_hooks_once_per_join_and_change_user_closes_the_old_s
     izaber_wamp::on_join(move |wamp, session| {
         counter.fetch_add(1, Ordering::SeqCst);
         assert_eq!(wamp.uri_base(), "com.izaber.wamp");
-        assert!(session.session_id > 0);
+        assert!(session.session_id.get() > 0);
     });
     izaber_wamp::initialize_with(&LoadOptions::yaml(yaml(""))).expect("initialize");
     let first = izaber_wamp::wamp().expect("wamp");
@@ -318,7 +318,7 @@ fn initialize_connects_runs_hooks_once_per_join_and_change_user_closes_the_old_s
     );
     let plain = observer();
     assert!(
-        !session_alive(&plain, first_id),
+        !session_alive(&plain, first_id.get()),
         "change_user left the old session open"
     );
     assert!(wait(|| joins.load(Ordering::SeqCst) == 2));

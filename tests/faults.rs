@@ -16,11 +16,9 @@ use std::time::{Duration, Instant};
 
 /// Quick reconnects, so tests do not wait on long back-off.
 fn fast_reconnect() -> ReconnectPolicy {
-    ReconnectPolicy {
-        initial_delay: Duration::from_millis(200),
-        max_delay: Duration::from_secs(1),
-        ..ReconnectPolicy::default()
-    }
+    ReconnectPolicy::default()
+        .with_initial_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(1))
 }
 
 fn config(router: &Router) -> ClientConfig {

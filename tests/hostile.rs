@@ -85,16 +85,17 @@ fn a_router_dribbling_its_handshake_cannot_stall_reconnection() {
     });
     let config = config(&router)
         .with_connect_timeout(Duration::from_secs(2))
-        .with_reconnect(ReconnectPolicy {
-            initial_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(1),
-            ..ReconnectPolicy::default()
-        });
+        .with_reconnect(
+            ReconnectPolicy::default()
+                .with_initial_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(1)),
+        );
     let client = Client::connect(config).expect("the first join");
     // Connection 2 dribbles: its attempt ends at the 2 s connect timeout, and the
     // next attempt (connection 3) joins.
     assert!(
-        wait_until(Duration::from_secs(8), || client.session_id() == Some(3)),
+        wait_until(Duration::from_secs(8), || client.session_id()
+            == Some(3.into())),
         "not back after a dribbling attempt: {:?}",
         client.state()
     );
@@ -315,7 +316,7 @@ fn malformed_event_details_are_left_out_never_replaced() {
         .subscribe("hostile.details", move |event| drop(tx.send(event.details)))
         .expect("subscribe");
     let details = rx.recv_timeout(Duration::from_secs(5)).expect("the event");
-    assert_eq!(details.publication, 99);
+    assert_eq!(details.publication.get(), 99);
     assert_eq!(details.publisher, None, "not a session ID: left out");
     assert_eq!(
         details.topic, None,

@@ -8,8 +8,8 @@ use common::scenarios::{self, echo, wait_until};
 use common::shared_router;
 use izaber_wamp::{
     CallOptions, CallResult, Client, ClientConfig, ConnectFailure, Dict, Error, HandlerError,
-    MatchPolicy, PublishOptions, ReconnectPolicy, RegisterOptions, Serializer, SubscribeOptions,
-    Value, WampError,
+    MatchPolicy, PublishOptions, ReconnectPolicy, RegisterOptions, Serializer, SessionId,
+    SubscribeOptions, Value, WampError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -34,7 +34,7 @@ fn connect(serializer: Serializer) -> Client {
 }
 
 /// True while the router still knows the session.
-fn router_has_session(observer: &Client, session: u64) -> bool {
+fn router_has_session(observer: &Client, session: SessionId) -> bool {
     match observer.call("wamp.session.get", (session,)) {
         Ok(_) => true,
         Err(e) if e.wamp_uri() == Some("wamp.error.no_such_session") => false,
@@ -447,7 +447,7 @@ fn handlers_see_caller_publisher_and_concrete_uris(s: Serializer) {
     let result = caller.call(&concrete, ()).expect("call");
     let (procedure, caller_id, authid, authrole): (
         String,
-        Option<u64>,
+        Option<SessionId>,
         Option<String>,
         Option<String>,
     ) = result.args_as().expect("details");

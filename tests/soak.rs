@@ -115,11 +115,11 @@ fn soak() {
         .with_serializers(&[Serializer::Json])
         .with_ticket("test-user", "test-pass")
         .with_timeout(CALL_TIMEOUT)
-        .with_reconnect(ReconnectPolicy {
-            initial_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-            ..ReconnectPolicy::default()
-        });
+        .with_reconnect(
+            ReconnectPolicy::default()
+                .with_initial_delay(Duration::from_millis(100))
+                .with_max_delay(Duration::from_secs(1)),
+        );
     let client = Client::connect(config).expect("connect");
     client
         .register("soak.echo", |inv| Ok(CallResult::new(inv.args, ())?))

@@ -12,7 +12,7 @@ use common::{shared_tls_router, Router};
 use izaber_wamp::config::{load, LoadOptions};
 use izaber_wamp::{
     CallResult, Client, ClientConfig, ConnectionState, Dict, Error, PublishOptions,
-    ReconnectPolicy, Serializer, TlsOptions, Value,
+    ReconnectPolicy, Serializer, SessionId, TlsOptions, Value,
 };
 use std::sync::{mpsc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
@@ -357,11 +357,9 @@ fn an_incoming_message_over_our_limit_fails_cleanly() {
 fn rawsocket_clients_notice_a_dead_router_and_reconnect_without_busy_loops() {
     let _g = exclusive();
     let router = Router::start_tls();
-    let policy = ReconnectPolicy {
-        initial_delay: Duration::from_millis(100),
-        max_delay: Duration::from_millis(500),
-        ..ReconnectPolicy::default()
-    };
+    let policy = ReconnectPolicy::default()
+        .with_initial_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_millis(500));
     let mut cases = vec![
         (Via::Tcp, common::serializer_or_json(Serializer::Cbor)),
         (Via::Unix, common::serializer_or_json(Serializer::MsgPack)),
@@ -384,14 +382,14 @@ fn rawsocket_clients_notice_a_dead_router_and_reconnect_without_busy_loops() {
             client
         })
         .collect();
-    let sessions: Vec<Option<u64>> = clients.iter().map(Client::session_id).collect();
+    let sessions: Vec<Option<SessionId>> = clients.iter().map(Client::session_id).collect();
 
     let idle = cpu_while_sleeping(Duration::from_millis(1500));
     assert!(
         idle < Duration::from_millis(300),
         "idle clients used {idle:?} of CPU in 1.5 s"
     );
-    let now: Vec<Option<u64>> = clients.iter().map(Client::session_id).collect();
+    let now: Vec<Option<SessionId>> = clients.iter().map(Client::session_id).collect();
     assert_eq!(now, sessions, "an idle RawSocket connection was dropped");
 
     router.kill();
@@ -545,7 +543,7 @@ fn router_pings_are_answered_and_an_oversized_frame_ends_the_connection() {
         .recv_timeout(Duration::from_secs(5))
         .expect("a PONG");
     assert_eq!((kind, payload.as_slice()), (2, &b"are you there?"[..]));
-    assert_eq!(client.session_id(), Some(1234));
+    assert_eq!(client.session_id(), Some(SessionId::new(1234)));
     assert!(
         wait_until(Duration::from_secs(2), || client.state()
             == ConnectionState::Closed),
@@ -770,12 +768,10 @@ fn izaber_yaml_tls_keys_reach_the_client_config() {
     let client_config = config.wamp.connection.to_client_config().expect("config");
     assert_eq!(
         client_config.tls,
-        TlsOptions {
-            ca_file: Some("/etc/ca.pem".into()),
-            client_cert: Some("/etc/c.pem".into()),
-            client_key: Some("/etc/c.key".into()),
-            verify_tls: false,
-        }
+        TlsOptions::default()
+            .with_ca_file("/etc/ca.pem")
+            .with_client_cert("/etc/c.pem", "/etc/c.key")
+            .with_verify_tls(false)
     );
     let default = load(&LoadOptions::yaml(
         "default: {wamp: {connection: {url: 'ws://x:1'}}}",

@@ -165,12 +165,11 @@ mod tests {
     use std::time::Duration;
 
     fn file_settings() -> ConnectionSettings {
-        ConnectionSettings {
-            username: Some("alice".into()),
-            authid: Some("alice".into()),
-            password: Some(Secret::new("alice-secret")),
-            ..ConnectionSettings::default()
-        }
+        let mut settings = ConnectionSettings::default();
+        settings.username = Some("alice".into());
+        settings.authid = Some("alice".into());
+        settings.password = Some(Secret::new("alice-secret"));
+        settings
     }
 
     #[test]

@@ -139,11 +139,10 @@ mod tests {
     }
 
     fn user(name: &str) -> ConnectionSettings {
-        ConnectionSettings {
-            url: "ws://127.0.0.1:1".into(),
-            authid: Some(name.into()),
-            ..ConnectionSettings::default()
-        }
+        let mut settings = ConnectionSettings::default();
+        settings.url = "ws://127.0.0.1:1".into();
+        settings.authid = Some(name.into());
+        settings
     }
 
     fn exposed(settings: &ConnectionSettings) -> Option<&str> {

@@ -20,6 +20,7 @@ use std::str::FromStr;
 /// Cargo feature is enabled ([`Serializer::is_compiled_in`]), otherwise encoding and
 /// decoding fail with [`CodecError::FeatureDisabled`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Serializer {
     /// `wamp.2.json`: text frames; bytes travel as `"\0" + base64` strings. Always
     /// built in.

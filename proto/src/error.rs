@@ -21,6 +21,7 @@ use std::fmt;
 /// assert_eq!(err.to_string(), "com.example.error.not_found: \"no such user\"");
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct WampError {
     /// The error URI, e.g. `wamp.error.no_such_procedure`.
     pub uri: String,

@@ -1,4 +1,9 @@
-//! WAMP identifiers: the valid range and the per-session request counter.
+//! WAMP identifiers: the valid range, the per-session request counter, and the
+//! typed IDs the client's API hands out ([`SessionId`], [`PublicationId`]), so one
+//! kind of ID cannot be passed for another.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// The largest ID WAMP allows: 2^53, so IDs survive a round trip through a JavaScript number.
 pub const MAX_ID: u64 = 1 << 53;
@@ -7,6 +12,63 @@ pub const MAX_ID: u64 = 1 << 53;
 pub fn is_valid_id(id: u64) -> bool {
     (1..=MAX_ID).contains(&id)
 }
+
+/// Declares a typed WAMP ID: a `u64` underneath, the same on the wire, converted from
+/// and to `u64` explicitly.
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(u64);
+
+        impl $name {
+            /// The ID with this number.
+            pub const fn new(id: u64) -> Self {
+                $name(id)
+            }
+
+            /// The ID's number.
+            pub const fn get(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl From<u64> for $name {
+            fn from(id: u64) -> Self {
+                $name(id)
+            }
+        }
+
+        impl From<$name> for u64 {
+            fn from(id: $name) -> u64 {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A session's ID, given by the router in WELCOME.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::id::SessionId;
+    /// let id = SessionId::from(4711);
+    /// assert_eq!(id.get(), 4711);
+    /// assert_eq!(id.to_string(), "4711");
+    /// ```
+    SessionId
+);
+typed_id!(
+    /// A publication's ID, the same in PUBLISHED and in every EVENT of it.
+    PublicationId
+);
 
 /// Hands out request IDs for one session: 1, 2, 3, ... wrapping back to 1 after 2^53,
 /// as the spec requires (routers do not enforce it, so the client must get it right).

@@ -31,6 +31,16 @@
 //! `msgpack` and `cbor` (both on by default) build in the MessagePack and CBOR
 //! serializers; JSON is always built in. Every [`Serializer`] variant exists in every
 //! build; one that is left out fails with [`CodecError::FeatureDisabled`].
+//!
+//! ## API stability
+//!
+//! Configuration structs, errors and the enums that may grow ([`Serializer`],
+//! [`message::Message`], [`MatchPolicy`], [`session::CancelMode`], the error enums)
+//! are `#[non_exhaustive]`. What the session hands to the I/O layer above
+//! ([`session::Output`], [`session::Reply`], [`session::CloseReason`],
+//! [`session::State`], [`rawsocket::FrameKind`]) is deliberately exhaustive: an I/O
+//! layer must handle every case, so a new one is a breaking change that the compiler
+//! points out. [`Value`] is exhaustive too: it is WAMP's data model, which is fixed.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

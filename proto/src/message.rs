@@ -11,6 +11,7 @@ use std::fmt;
 
 /// Positional and keyword application payload carried by CALL, RESULT, EVENT, ...
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Payload {
     /// Positional arguments (`Arguments|list`).
     pub args: Vec<Value>,
@@ -83,6 +84,7 @@ impl fmt::Display for Signature {
 /// A WAMP message (client-relevant subset of the basic and advanced profiles).
 #[allow(missing_docs)] // field names are the spec's element names
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Message {
     Hello {
         realm: String,

@@ -94,6 +94,7 @@ pub fn handshake_request(serializer: Serializer, max_message_size: usize) -> [u8
 
 /// What is wrong with the router's handshake reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HandshakeError {
     /// The first byte is not 0x7F: not a RawSocket peer.
     BadMagic(u8),
@@ -201,6 +202,7 @@ pub fn encode_header(kind: FrameKind, len: usize) -> [u8; 4] {
 
 /// Why a frame cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FrameError {
     /// The header has one of its 4 reserved bits set.
     ReservedBits([u8; 4]),

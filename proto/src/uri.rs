@@ -7,6 +7,7 @@ use std::fmt;
 
 /// How a registration or subscription URI is matched by the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
 pub enum MatchPolicy {
     /// The URI must equal the procedure or topic (the default).
     #[default]

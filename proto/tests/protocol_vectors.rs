@@ -50,6 +50,7 @@ impl Vector {
             Serializer::Json => self.json,
             Serializer::MsgPack => self.msgpack,
             Serializer::Cbor => self.cbor,
+            other => panic!("no test vectors for {other:?}"),
         })
     }
 }

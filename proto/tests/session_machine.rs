@@ -19,14 +19,12 @@ const AGENT: &str = "izaber-wamp-test/0.1";
 const SESSION_ID: u64 = 4_711_000_123;
 
 fn config(auth: Vec<Arc<dyn Authenticator>>, max_message_size: usize) -> SessionConfig {
-    SessionConfig {
-        realm: "realm1".into(),
-        auth,
-        agent: AGENT.into(),
-        serializer: Serializer::Json,
-        max_message_size,
-        authextra: Dict::new(),
-    }
+    let mut config = SessionConfig::new("realm1");
+    config.auth = auth;
+    config.agent = AGENT.into();
+    config.serializer = Serializer::Json;
+    config.max_message_size = max_message_size;
+    config
 }
 
 fn new_session(auth: Vec<Arc<dyn Authenticator>>) -> Session<u32> {

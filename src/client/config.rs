@@ -25,6 +25,7 @@ use std::time::Duration;
 /// assert_eq!(config.realm, "izaber");
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// Router URL: `ws://host:port/path` or `wss://...` (WebSocket), `tcpip://host:port`
     /// or `tcpips://...` (RawSocket, aliases `rs://` and `rss://`), or
@@ -105,6 +106,7 @@ pub struct ClientConfig {
 /// `max_delay`, then varied by up to ±`jitter` (a fraction) so that many clients do
 /// not reconnect in lock step.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReconnectPolicy {
     /// Reconnect at all (default: true).
     pub enabled: bool,
@@ -145,6 +147,52 @@ impl ReconnectPolicy {
             enabled: false,
             ..Self::default()
         }
+    }
+
+    /// Sets the delay before the first retry.
+    ///
+    /// ```
+    /// use izaber_wamp::ReconnectPolicy;
+    /// use std::time::Duration;
+    /// let policy = ReconnectPolicy::default()
+    ///     .with_initial_delay(Duration::from_millis(200))
+    ///     .with_max_delay(Duration::from_secs(5))
+    ///     .with_max_attempts(Some(10));
+    /// assert_eq!(policy.max_attempts, Some(10));
+    /// ```
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets the longest delay between attempts.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets how much the delay grows per attempt.
+    pub fn with_multiplier(mut self, multiplier: f64) -> Self {
+        self.multiplier = multiplier;
+        self
+    }
+
+    /// Sets after how many failed attempts in a row to give up (`None`: never).
+    pub fn with_max_attempts(mut self, attempts: Option<u32>) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets the random variation of each delay, as a fraction.
+    pub fn with_jitter(mut self, jitter: f64) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Sets how long a session must last to count as stable.
+    pub fn with_stable_after(mut self, after: Duration) -> Self {
+        self.stable_after = after;
+        self
     }
 
     /// The policy in the event loop's terms.
@@ -322,6 +370,17 @@ impl ClientConfig {
 }
 
 impl ClientConfig {
+    /// What the protocol session needs to join with `serializer`.
+    fn session_config(&self, serializer: Serializer) -> SessionConfig {
+        let mut session = SessionConfig::new(self.realm.clone());
+        session.auth = self.auth.clone();
+        session.agent = self.agent.clone();
+        session.serializer = serializer;
+        session.max_message_size = self.max_message_size;
+        session.authextra = self.authextra.clone();
+        session
+    }
+
     /// What the event loop needs of this configuration.
     pub(crate) fn loop_settings(&self) -> Result<Settings, Error> {
         let serializers = self.compiled_in_serializers()?;
@@ -342,14 +401,7 @@ impl ClientConfig {
                 .cloned()
                 .collect(),
             connect_timeout: self.connect_timeout,
-            session: SessionConfig {
-                realm: self.realm.clone(),
-                auth: self.auth.clone(),
-                agent: self.agent.clone(),
-                serializer: serializers[0],
-                max_message_size: self.max_message_size,
-                authextra: self.authextra.clone(),
-            },
+            session: self.session_config(serializers[0]),
             reconnect: self.reconnect.backoff(),
             ping_interval: self.ping_interval,
             pong_timeout: self.pong_timeout,

@@ -1,5 +1,6 @@
 //! What handlers learn from INVOCATION and EVENT details, type-checked.
 
+use crate::proto::id::{PublicationId, SessionId};
 use crate::proto::value::{Dict, Value};
 
 /// Details of an invocation, from INVOCATION.Details, type-checked: a value of the
@@ -13,7 +14,7 @@ pub struct InvocationDetails {
     /// only when the router sent something that is not a string).
     pub procedure: Option<String>,
     /// The caller's session ID, when the router discloses it.
-    pub caller: Option<u64>,
+    pub caller: Option<SessionId>,
     /// The caller's authid, when disclosed.
     pub caller_authid: Option<String>,
     /// The caller's authrole, when disclosed.
@@ -70,9 +71,11 @@ impl<'a> Details<'a> {
         }
     }
 
-    fn id(&self, key: &str) -> Option<u64> {
+    fn id(&self, key: &str) -> Option<SessionId> {
         self.typed(key, "a session ID", |v| {
-            v.as_u64().filter(|&id| crate::proto::id::is_valid_id(id))
+            v.as_u64()
+                .filter(|&id| crate::proto::id::is_valid_id(id))
+                .map(SessionId::new)
         })
     }
 
@@ -87,17 +90,17 @@ impl<'a> Details<'a> {
 /// Details of an event, from EVENT.Details, type-checked: a value of the wrong type
 /// is logged and left out (`None`), never replaced by another. `raw` keeps everything
 /// as received.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct EventDetails {
     /// The publication ID (the same for every copy of one publication).
-    pub publication: u64,
+    pub publication: PublicationId,
     /// The concrete topic: differs from the subscribed URI for pattern subscriptions
     /// (the subscribed URI when the router does not say; `None` only when the router
     /// sent something that is not a string).
     pub topic: Option<String>,
     /// The publisher's session ID, when the router discloses it.
-    pub publisher: Option<u64>,
+    pub publisher: Option<SessionId>,
     /// The publisher's authid, when disclosed.
     pub publisher_authid: Option<String>,
     /// The publisher's authrole, when disclosed.
@@ -113,7 +116,7 @@ impl EventDetails {
     pub(crate) fn from_raw(raw: Dict, publication: u64, subscribed: &str) -> Self {
         let field = Details::new(&raw, "EVENT");
         EventDetails {
-            publication,
+            publication: PublicationId::new(publication),
             topic: field.string_or("topic", subscribed),
             publisher: field.id("publisher"),
             publisher_authid: field.string("publisher_authid"),

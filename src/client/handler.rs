@@ -113,6 +113,7 @@ impl CallResult {
 }
 
 /// An event on one of our subscriptions, as passed to its handler.
+#[non_exhaustive]
 pub struct Event {
     /// Positional arguments (decoded from a transparent payload when possible).
     pub args: Vec<Value>,
@@ -150,6 +151,7 @@ impl fmt::Debug for Event {
 /// nested call) keeps its URI, args and kwargs; anything else becomes a failure whose
 /// message reaches the caller under the client's handler-failure URI.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum HandlerError {
     /// An error with its own URI and payload.
     Wamp(WampError),

@@ -143,6 +143,7 @@ impl Controls {
 /// })?;
 /// # Ok::<(), izaber_wamp::Error>(())
 /// ```
+#[non_exhaustive]
 pub struct Invocation {
     /// Positional arguments (decoded from a transparent payload when possible).
     pub args: Vec<Value>,

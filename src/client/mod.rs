@@ -35,6 +35,7 @@ pub use stats::{QueueStats, Stats};
 
 use crate::error::{Error, Result};
 use crate::event_loop::{self, Command, CommandSender, ConnectionState, Status};
+use crate::proto::id::SessionId;
 use dispatch::{DispatchSettings, Dispatcher};
 use parking_lot::Mutex;
 use std::borrow::Cow;
@@ -180,13 +181,13 @@ impl Client {
     }
 
     /// The current session ID, or `None` when not joined.
-    pub fn session_id(&self) -> Option<u64> {
+    pub fn session_id(&self) -> Option<SessionId> {
         self.inner
             .status
             .session
             .lock()
             .as_ref()
-            .map(|s| s.session_id)
+            .map(|s| SessionId::new(s.session_id))
     }
 
     /// The joined session as the router described it, or `None` when not joined.

@@ -11,6 +11,7 @@
 use super::concurrency::{Overflow, DEFAULT_QUEUE};
 use super::ppt::Ppt;
 use crate::error::Error;
+use crate::proto::id::SessionId;
 use crate::proto::uri::MatchPolicy;
 use crate::proto::value::{Dict, Value};
 use std::time::Duration;
@@ -532,8 +533,8 @@ impl PublishOptions {
     }
 
     /// Sessions that must not receive the event.
-    pub fn exclude(mut self, sessions: impl IntoIterator<Item = u64>) -> Self {
-        self.exclude = sessions.into_iter().collect();
+    pub fn exclude<S: Into<SessionId>>(mut self, sessions: impl IntoIterator<Item = S>) -> Self {
+        self.exclude = sessions.into_iter().map(|s| s.into().get()).collect();
         self
     }
 
@@ -553,8 +554,8 @@ impl PublishOptions {
     }
 
     /// Only these sessions may receive the event.
-    pub fn eligible(mut self, sessions: impl IntoIterator<Item = u64>) -> Self {
-        self.eligible = Some(sessions.into_iter().collect());
+    pub fn eligible<S: Into<SessionId>>(mut self, sessions: impl IntoIterator<Item = S>) -> Self {
+        self.eligible = Some(sessions.into_iter().map(|s| s.into().get()).collect());
         self
     }
 

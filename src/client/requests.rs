@@ -11,6 +11,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::event_loop::{Body, Command, Operation, Replier, Request, SendError, Token};
+use crate::proto::id::PublicationId;
 use crate::proto::message::Payload;
 use crate::proto::session::Reply;
 use crate::sync::{slot, stream};
@@ -328,7 +329,7 @@ impl Client {
         args: impl Serialize,
         kwargs: impl Serialize,
         options: &PublishOptions,
-    ) -> Result<Option<u64>> {
+    ) -> Result<Option<PublicationId>> {
         let topic = self.full_uri(topic);
         let payload = Payload::new(to_args(&args)?, to_kwargs(&kwargs)?);
         if options.ppt.is_some() {
@@ -341,7 +342,7 @@ impl Client {
             payload,
         };
         match self.request(body, timeout, || Operation::new("publish", &topic))? {
-            Reply::Published(id) => Ok(options.is_acknowledged().then_some(id)),
+            Reply::Published(id) => Ok(options.is_acknowledged().then_some(PublicationId::new(id))),
             other => Err(unexpected(other)),
         }
     }

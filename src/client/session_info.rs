@@ -1,5 +1,6 @@
 //! The joined session, as the router described it.
 
+use crate::proto::id::SessionId;
 use crate::proto::value::{Dict, Value};
 
 /// The joined session, as the router described it in WELCOME.
@@ -14,7 +15,7 @@ use crate::proto::value::{Dict, Value};
 #[non_exhaustive]
 pub struct SessionInfo {
     /// The session ID.
-    pub session_id: u64,
+    pub session_id: SessionId,
     /// The realm joined.
     pub realm: String,
     /// The authid the router assigned.
@@ -31,7 +32,7 @@ impl SessionInfo {
     pub(crate) fn from_welcome(session_id: u64, details: Dict) -> Self {
         let text = |key: &str| details.get(key).and_then(Value::as_str).map(str::to_owned);
         SessionInfo {
-            session_id,
+            session_id: SessionId::new(session_id),
             realm: text("realm").unwrap_or_default(),
             authid: text("authid"),
             authrole: text("authrole"),

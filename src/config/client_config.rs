@@ -74,12 +74,12 @@ impl ConnectionSettings {
         }
         config.reconnect = ReconnectPolicy {
             enabled: self.auto_reconnect,
-            initial_delay: self.reconnect_initial_delay,
-            max_delay: self.reconnect_max_delay,
-            multiplier: self.reconnect_multiplier,
-            max_attempts: self.reconnect_max_attempts,
             ..ReconnectPolicy::default()
-        };
+        }
+        .with_initial_delay(self.reconnect_initial_delay)
+        .with_max_delay(self.reconnect_max_delay)
+        .with_multiplier(self.reconnect_multiplier)
+        .with_max_attempts(self.reconnect_max_attempts);
         config.ping_interval = self.ping_interval;
         config.pong_timeout = self.pong_timeout;
         config.wait_while_reconnecting = self.wait_while_reconnecting;

@@ -68,6 +68,7 @@ use std::time::Duration;
 /// The environment is [`LoadOptions::environment`], else the `IZABER_ENVIRONMENT`
 /// environment variable, else `default`.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct LoadOptions {
     /// YAML text to use instead of any file. Wins over `file`.
     pub yaml: Option<String>,
@@ -103,6 +104,7 @@ impl LoadOptions {
 
 /// A loaded `izaber.yaml`: the `wamp:` settings of the selected environment.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct IzaberConfig {
     /// Where it came from: the file path, `IZABER_YAML` or `YAML text`.
     pub source: String,
@@ -117,6 +119,7 @@ pub struct IzaberConfig {
 
 /// The `wamp:` section.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WampSettings {
     /// `wamp.run`: start the connection at once (default `true`).
     pub run: bool,
@@ -137,6 +140,7 @@ impl Default for WampSettings {
 ///
 /// `Debug` shows secrets as `<redacted>`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConnectionSettings {
     /// Router URL (default `wss://nexus.izaber.com/ws`). In YAML `url:` may also be a
     /// list of the routers of a cluster: the first is this one, the others go to

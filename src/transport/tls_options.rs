@@ -24,6 +24,7 @@ use std::path::PathBuf;
 /// assert!(config.tls.verify_tls);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TlsOptions {
     /// A PEM file of CA certificates to trust in addition to the system roots, e.g.
     /// the CA of a private router. It must hold at least one certificate.

@@ -9,7 +9,9 @@
 
 use crate::failure::Failure;
 use crate::{input, json};
-use izaber_wamp::{CallResult, Dict, HandlerError, HandlerResult, Invocation, Value, WampError};
+use izaber_wamp::{
+    CallResult, Dict, HandlerError, HandlerResult, Invocation, SessionId, Value, WampError,
+};
 use serde::Serialize;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -30,7 +32,7 @@ struct InvocationJson<'i> {
     args: serde_json::Value,
     kwargs: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
-    caller: Option<u64>,
+    caller: Option<SessionId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     caller_authid: Option<&'i str>,
     #[serde(skip_serializing_if = "Option::is_none")]

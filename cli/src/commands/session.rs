@@ -4,13 +4,13 @@ use super::Context;
 use crate::failure::Failure;
 use crate::stop::Outcome;
 use crate::{json, output};
-use izaber_wamp::{Error, SessionInfo, Value};
+use izaber_wamp::{Error, SessionId, SessionInfo, Value};
 use serde::Serialize;
 
 /// The session as printed.
 #[derive(Serialize)]
 struct SessionLine<'s> {
-    session: u64,
+    session: SessionId,
     realm: &'s str,
     authid: Option<&'s str>,
     authrole: Option<&'s str>,

@@ -6,7 +6,7 @@ use crate::failure::Failure;
 use crate::json;
 use crate::output;
 use crate::stop::{Outcome, Stopper};
-use izaber_wamp::{Event, SubscribeOptions};
+use izaber_wamp::{Event, SessionId, SubscribeOptions};
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,7 +18,7 @@ struct EventLine<'e> {
     args: serde_json::Value,
     kwargs: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
-    publisher: Option<u64>,
+    publisher: Option<SessionId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     publisher_authid: Option<&'e str>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 /// What a session needs to join.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SessionConfig {
     /// The realm to join.
     pub realm: String,
@@ -24,6 +25,30 @@ pub struct SessionConfig {
     /// The user's `HELLO.Details.authextra` entries; those of the authenticators are
     /// merged over them.
     pub authextra: Dict,
+}
+
+impl SessionConfig {
+    /// Joins `realm` with JSON, anonymous login (no authenticators), no `authextra`,
+    /// this crate's name as the agent and a 16 MiB message limit; set the fields to
+    /// change any of them.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::session::SessionConfig;
+    /// use izaber_wamp_proto::Serializer;
+    /// let mut config = SessionConfig::new("realm1");
+    /// config.serializer = Serializer::Json;
+    /// assert_eq!(config.realm, "realm1");
+    /// ```
+    pub fn new(realm: impl Into<String>) -> Self {
+        SessionConfig {
+            realm: realm.into(),
+            auth: Vec::new(),
+            agent: concat!("izaber-wamp-proto/", env!("CARGO_PKG_VERSION")).into(),
+            serializer: Serializer::Json,
+            max_message_size: 16 * 1024 * 1024,
+            authextra: Dict::new(),
+        }
+    }
 }
 
 /// How a call is canceled (CANCEL's `mode`).
