@@ -18,10 +18,10 @@
 
 use super::concurrency::{InboundLimits, Overflow, QueueLimits};
 use crate::event_loop::{InboundEvent, InboundInvocation};
-use parking_lot::Mutex;
+use crate::sync::prim::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+// Statistics only: never read to decide anything, so not modelled under loom.
+use std::sync::atomic::{self as stat, AtomicU64};
 use std::time::Duration;
 
 /// A piece of inbound work.
@@ -69,7 +69,7 @@ pub(crate) struct QueueCounters {
     pub waited: AtomicU64,
     pub rejected: AtomicU64,
     pub errors: AtomicU64,
-    pub waitlist_max: AtomicUsize,
+    pub waitlist_max: stat::AtomicUsize,
     pub handler_nanos: AtomicU64,
     pub handler_max_nanos: AtomicU64,
 }

@@ -4,4 +4,5 @@
 
 pub(crate) mod lock;
 pub(crate) mod pool;
+pub(crate) mod prim;
 pub(crate) mod slot;

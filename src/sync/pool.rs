@@ -11,10 +11,8 @@
 //! it (the client's dispatcher admits only a bounded amount of inbound work).
 
 use super::lock::{wake, Wake};
-use parking_lot::{Condvar, Mutex};
+use super::prim::{thread, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -105,7 +103,7 @@ impl WorkerPool {
             return;
         }
         let worker = Arc::clone(shared);
-        let spawned = std::thread::Builder::new()
+        let spawned = thread::Builder::new()
             .name(shared.name.clone())
             .spawn(move || worker.run());
         if let Err(e) = spawned {
