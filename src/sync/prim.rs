@@ -62,7 +62,7 @@ pub(crate) mod model {
     use std::ops::{Deref, DerefMut};
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::PoisonError;
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
     /// A mutex with parking_lot's API: `lock` gives the guard itself, and a panic
     /// while it is held does not poison it. loom's own mutex poisons, and then
@@ -166,8 +166,15 @@ pub(crate) mod model {
 
     impl<T> Drop for MutexGuard<'_, T> {
         fn drop(&mut self) {
-            let mut locked = self.mutex.flag();
-            self.unlock(&mut locked);
+            let mutex = self.mutex;
+            let mut unlock = || self.unlock(&mut mutex.flag());
+            if std::thread::panicking() {
+                // Unwinding from a model's failure, the execution may be gone: a
+                // second panic here would abort the whole test binary.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(unlock));
+            } else {
+                unlock();
+            }
         }
     }
 
@@ -215,15 +222,6 @@ pub(crate) mod model {
             &self,
             guard: &mut MutexGuard<'_, T>,
             _deadline: Instant,
-        ) -> WaitTimeoutResult {
-            self.timed_wait(guard)
-        }
-
-        /// A wait with a timeout; see the module docs for how it times out.
-        pub fn wait_for<T>(
-            &self,
-            guard: &mut MutexGuard<'_, T>,
-            _timeout: Duration,
         ) -> WaitTimeoutResult {
             self.timed_wait(guard)
         }
