@@ -29,12 +29,12 @@
 #[cfg(not(all(test, loom)))]
 pub(crate) use parking_lot::{Condvar, Mutex};
 #[cfg(not(all(test, loom)))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize};
 #[cfg(not(all(test, loom)))]
 pub(crate) use std::thread;
 
 #[cfg(all(test, loom))]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize};
 #[cfg(all(test, loom))]
 pub(crate) use loom::thread;
 #[cfg(all(test, loom))]
