@@ -20,7 +20,7 @@
 //! deadline is modelled as a choice: it either waits for a notification like a plain
 //! wait, or times out, which releases the lock and takes it again, so that any other
 //! thread may run in between (the timeout falls at any point of the other threads'
-//! work). The choice is made by the test, not the clock: [`model::set_timeouts`] gives
+//! work). The choice is made by the test, not the clock: `model::set_timeouts` gives
 //! the pattern of the execution's timed waits, in the order they start, that time out;
 //! the tests run the model once for every pattern of their first few timed waits, and
 //! later waits never time out (beyond the model's horizon, time stands still).
