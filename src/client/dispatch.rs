@@ -16,7 +16,7 @@ use super::details::EventDetails;
 use super::handler::{Event, HandlerError};
 use super::hooks::{HookEvent, Hooks};
 use super::invocation::{Controls, Invocation};
-use super::scheduler::{Admit, Item, Lane, Queue, Scheduler};
+use super::scheduler::{Admit, Item, Lane, Queue, Scheduler, Workers};
 use super::session_info::SessionInfo;
 use super::{Client, ClientInner};
 use crate::error::Error;
@@ -159,7 +159,7 @@ impl Dispatcher {
         let Some(lane) = self.lanes.write().remove(&local) else {
             return;
         };
-        for item in self.runner.scheduler.close_lane(&lane) {
+        for item in self.runner.scheduler.remove_lane(&self.runner, &lane) {
             if let Item::Invocation(invocation) = item {
                 let error = WampError::new("wamp.error.no_such_registration");
                 self.runner.controls.close(invocation.request);
@@ -182,7 +182,7 @@ impl Dispatcher {
             entry.queue_max = limits.queue_max;
         }
         self.runner.scheduler.set_limits(&queue, limits);
-        self.runner.start_ready(&queue);
+        self.runner.scheduler.start_ready(&self.runner, &queue);
         Ok(())
     }
 
@@ -354,6 +354,20 @@ fn log_dropped(queue: &str, why: &str) {
     }
 }
 
+impl Workers<LaneHandler> for Arc<Runner> {
+    fn run(&self, lane: &Lane<LaneHandler>, item: Item) {
+        Runner::run(self, lane, item);
+    }
+
+    fn spawn(&self, lane: Arc<Lane<LaneHandler>>, item: Item) {
+        Runner::spawn(self, lane, item);
+    }
+
+    fn wake_loop(&self) {
+        self.wakeup.wake();
+    }
+}
+
 impl Runner {
     /// Runs `item` of `lane` on a worker, then whatever the scheduler hands it next.
     fn spawn(self: &Arc<Self>, lane: Arc<Lane<LaneHandler>>, item: Item) {
@@ -361,29 +375,8 @@ impl Runner {
         self.pool.execute(move || runner.work(lane, item));
     }
 
-    fn work(self: Arc<Self>, mut lane: Arc<Lane<LaneHandler>>, mut item: Item) {
-        loop {
-            self.run(&lane, item);
-            if self.scheduler.room_regained() {
-                self.wakeup.wake();
-            }
-            match self.scheduler.finished(&lane) {
-                Some((next_lane, next_item)) => (lane, item) = (next_lane, next_item),
-                None => break,
-            }
-        }
-        if self.scheduler.take_starved() {
-            for queue in self.scheduler.queues() {
-                self.start_ready(&queue);
-            }
-        }
-    }
-
-    /// Starts ready work of `queue` that waited for a slot or a worker.
-    fn start_ready(self: &Arc<Self>, queue: &Arc<Queue<LaneHandler>>) {
-        for (lane, item) in self.scheduler.start_ready(queue) {
-            self.spawn(lane, item);
-        }
+    fn work(self: Arc<Self>, lane: Arc<Lane<LaneHandler>>, item: Item) {
+        self.scheduler.work(&self, lane, item);
     }
 
     /// Runs one item's handler, unless the client is gone or closing.

@@ -15,13 +15,19 @@
 //! Locks: a queue's lock is always taken before a lane's, and at most one lane's at a
 //! time. [`Scheduler::admit`] runs under the event loop's lock, so it only does
 //! bookkeeping and hands started work to the pool.
+//!
+//! Two hand-offs between the loop and the workers must never lose a wake-up, and the
+//! loom models in `scheduler/loom_tests.rs` check both: whoever makes room (a worker
+//! taking the next item, or a lane being removed) wakes the loop if it stopped reading
+//! for want of room ([`Scheduler::has_room`]); and whoever gives a worker slot back
+//! starts the work that found every slot taken ([`Scheduler::work`]).
 
 use super::concurrency::{InboundLimits, Overflow, QueueLimits};
 use crate::event_loop::{InboundEvent, InboundInvocation};
-use parking_lot::Mutex;
+use crate::sync::prim::{fence, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+// Statistics only: never read to decide anything, so not modelled under loom.
+use std::sync::atomic::{self as stat, AtomicU64};
 use std::time::Duration;
 
 /// A piece of inbound work.
@@ -69,7 +75,7 @@ pub(crate) struct QueueCounters {
     pub waited: AtomicU64,
     pub rejected: AtomicU64,
     pub errors: AtomicU64,
-    pub waitlist_max: AtomicUsize,
+    pub waitlist_max: stat::AtomicUsize,
     pub handler_nanos: AtomicU64,
     pub handler_max_nanos: AtomicU64,
 }
@@ -154,6 +160,17 @@ pub(crate) enum Admit {
     Dropped,
 }
 
+/// Where the scheduler's decisions are carried out: the client's handler runner, or
+/// a model of it in the loom tests.
+pub(crate) trait Workers<H> {
+    /// Runs the handler of `item`, of `lane`.
+    fn run(&self, lane: &Lane<H>, item: Item);
+    /// Starts a worker with `item` of `lane`; it goes on with [`Scheduler::work`].
+    fn spawn(&self, lane: Arc<Lane<H>>, item: Item);
+    /// Wakes the event loop: there is room to read again.
+    fn wake_loop(&self);
+}
+
 /// The bookkeeping shared by all queues of one client.
 pub(crate) struct Scheduler<H> {
     limits: InboundLimits,
@@ -211,44 +228,61 @@ impl<H> Scheduler<H> {
     /// bytes are under their bound. Asked by the loop before it reads; a `false`
     /// answer makes [`room_regained`](Self::room_regained) report the room later.
     pub fn has_room(&self) -> bool {
-        // Marked before looking, so a worker making room meanwhile sees the mark.
-        self.blocked.store(true, Ordering::SeqCst);
+        if self.room() {
+            return true;
+        }
+        // Marked before looking again, so that a worker making room meanwhile sees the
+        // mark. This fence and the one in `room_regained` form a store-buffering
+        // pair: either this look sees the room, or the worker's look sees the mark
+        // (SeqCst loads and stores alone would not do, as the worker makes room with
+        // AcqRel read-modify-writes). Every write of the mark is a read-modify-write.
+        self.blocked.swap(true, Ordering::AcqRel);
+        fence(Ordering::SeqCst);
         let room = self.room();
         if room {
-            self.blocked.store(false, Ordering::SeqCst);
+            self.blocked.swap(false, Ordering::AcqRel);
         }
         room
     }
 
     fn room(&self) -> bool {
-        self.full_lanes.load(Ordering::SeqCst) == 0
-            && self.pending_bytes.load(Ordering::SeqCst) < self.limits.max_pending_bytes
+        self.full_lanes.load(Ordering::Relaxed) == 0
+            && self.pending_bytes.load(Ordering::Relaxed) < self.limits.max_pending_bytes
     }
 
     /// True once after the loop found no room and there is room again: the loop must
-    /// be woken to read on.
-    pub fn room_regained(&self) -> bool {
-        self.blocked.load(Ordering::SeqCst)
+    /// be woken to read on. Asked right after making room (see [`has_room`](Self::has_room)).
+    fn room_regained(&self) -> bool {
+        fence(Ordering::SeqCst);
+        self.blocked.load(Ordering::Relaxed)
             && self.room()
-            && self.blocked.swap(false, Ordering::SeqCst)
+            && self.blocked.swap(false, Ordering::AcqRel)
     }
 
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Takes a worker slot of the pool, if one is free.
+    /// Takes a worker slot of the pool, if one is free; else marks the work starved,
+    /// so that the next worker to finish starts it.
     fn take_worker(&self) -> bool {
-        let taken = self
-            .running
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.max_running).then_some(n + 1)
-            })
-            .is_ok();
-        if !taken {
-            self.starved.store(true, Ordering::Release);
+        let take = || {
+            self.running
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                    (n < self.max_running).then_some(n + 1)
+                })
+                .is_ok()
+        };
+        if take() {
+            return true;
         }
-        taken
+        // A worker that finished between the failed take and the mark may have looked
+        // for the mark before it was set: look again for the slot it freed. This fence
+        // and the one in `take_starved` form a store-buffering pair: either this look
+        // sees the free slot, or that worker sees the mark.
+        self.starved.swap(true, Ordering::AcqRel);
+        fence(Ordering::SeqCst);
+        take()
     }
 
     /// Offers `item` to `lane`: it starts now, waits its turn, or is refused.
@@ -336,6 +370,46 @@ impl<H> Scheduler<H> {
         next
     }
 
+    /// What a worker does with `item` of `lane` and the work that follows: runs each
+    /// item, takes the next ready one of the same queue itself, wakes the loop as
+    /// soon as taking it made room to read again (not after running it: its handler
+    /// may wait for something the loop has yet to read), and once it gives its slot
+    /// back, starts work that found every worker busy.
+    pub fn work(&self, workers: &impl Workers<H>, mut lane: Arc<Lane<H>>, mut item: Item) {
+        loop {
+            workers.run(&lane, item);
+            let Some((next_lane, next_item)) = self.finished(&lane) else {
+                break;
+            };
+            self.wake_loop_if_room(workers);
+            (lane, item) = (next_lane, next_item);
+        }
+        if self.take_starved() {
+            for queue in self.queues() {
+                self.start_ready(workers, &queue);
+            }
+        }
+    }
+
+    /// Starts ready work of `queue` that waited for a slot or a worker, one worker
+    /// each, and wakes the loop when that made room.
+    pub fn start_ready(&self, workers: &impl Workers<H>, queue: &Arc<Queue<H>>) {
+        let started = self.take_ready(queue);
+        if started.is_empty() {
+            return;
+        }
+        self.wake_loop_if_room(workers);
+        for (lane, item) in started {
+            workers.spawn(lane, item);
+        }
+    }
+
+    fn wake_loop_if_room(&self, workers: &impl Workers<H>) {
+        if self.room_regained() {
+            workers.wake_loop();
+        }
+    }
+
     /// Takes the next ready item of `queue` if it has a free slot (the caller holds a
     /// worker already), updating the counts.
     fn next_ready(&self, q: &mut QueueState<H>, queue: &Queue<H>) -> Option<(Arc<Lane<H>>, Item)> {
@@ -369,26 +443,46 @@ impl<H> Scheduler<H> {
         }
     }
 
-    /// Whether some item waits for a worker that was busy; clears the mark.
-    pub fn take_starved(&self) -> bool {
+    /// Whether some item waits for a worker that was busy; clears the mark. Asked by
+    /// every worker after it gave its slot back (see [`take_worker`](Self::take_worker)).
+    fn take_starved(&self) -> bool {
+        fence(Ordering::SeqCst);
         self.starved.swap(false, Ordering::AcqRel)
     }
 
-    /// Starts ready work of `queue` that waited for a worker: returns the items to
-    /// run, one worker each.
-    pub fn start_ready(&self, queue: &Arc<Queue<H>>) -> Vec<(Arc<Lane<H>>, Item)> {
+    /// Takes ready items of `queue` that waited for a slot or a worker, one worker
+    /// slot each.
+    fn take_ready(&self, queue: &Arc<Queue<H>>) -> Vec<(Arc<Lane<H>>, Item)> {
         let mut q = queue.state.lock();
         let mut started = Vec::new();
-        while !self.is_closed() && !q.ready.is_empty() && q.has_slot() && self.take_worker() {
+        // A worker slot is taken only for an item that is there, so none is given back
+        // here (a slot given back must be followed by a look for starved work).
+        while !self.is_closed() && q.has_slot() && Self::has_ready(&mut q) && self.take_worker() {
             match self.next_ready(&mut q, queue) {
                 Some(work) => started.push(work),
                 None => {
+                    // Not reached: `has_ready` found an item under the same lock.
                     self.running.fetch_sub(1, Ordering::AcqRel);
                     break;
                 }
             }
         }
         started
+    }
+
+    /// Whether `q` has a ready item, first dropping the entries of lanes whose items
+    /// went meanwhile (dropped, or their lane closed).
+    fn has_ready(q: &mut QueueState<H>) -> bool {
+        while let Some(lane) = q.ready.front() {
+            let mut l = lane.state.lock();
+            if !l.pending.is_empty() {
+                return true;
+            }
+            l.in_ready -= 1;
+            drop(l);
+            q.ready.pop_front();
+        }
+        false
     }
 
     /// Changes `queue`'s limits at run time.
@@ -408,6 +502,14 @@ impl<H> Scheduler<H> {
         q.waiting -= items.len();
         let bytes: usize = items.iter().map(Item::size).sum();
         self.pending_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        items
+    }
+
+    /// Closes `lane` as [`close_lane`](Self::close_lane) does, and wakes the loop when
+    /// its waiting items were the room the loop waits for.
+    pub fn remove_lane(&self, workers: &impl Workers<H>, lane: &Lane<H>) -> Vec<Item> {
+        let items = self.close_lane(lane);
+        self.wake_loop_if_room(workers);
         items
     }
 
@@ -553,7 +655,67 @@ mod tests {
             .expect("continues with the waiting item");
         assert_eq!(publication(&next), 2);
         assert!(scheduler.finished(&lane).is_none());
-        assert!(scheduler.start_ready(&queue).is_empty());
+        assert!(scheduler.take_ready(&queue).is_empty());
+    }
+
+    /// Records what the scheduler asks of the workers, in order.
+    #[derive(Default)]
+    struct Log(Mutex<Vec<String>>);
+
+    impl Workers<()> for Log {
+        fn run(&self, _lane: &Lane<()>, item: Item) {
+            self.0.lock().push(format!("run {}", publication(&item)));
+        }
+
+        fn spawn(&self, _lane: Arc<Lane<()>>, item: Item) {
+            self.0.lock().push(format!("spawn {}", publication(&item)));
+        }
+
+        fn wake_loop(&self) {
+            self.0.lock().push("wake".into());
+        }
+    }
+
+    /// A scheduler whose bound on waiting bytes is one item.
+    fn one_item_of_room() -> Scheduler<()> {
+        let limits = InboundLimits {
+            max_pending_bytes: 10,
+            ..InboundLimits::default()
+        };
+        Scheduler::new(limits, 8)
+    }
+
+    /// Regression (found by the loom model): the room made by taking the next item was
+    /// reported only after that item's handler returned, so a handler waiting for
+    /// something the loop had yet to read kept the loop asleep for good.
+    #[test]
+    fn the_loop_is_woken_before_the_handler_of_the_item_that_made_room() {
+        let scheduler = one_item_of_room();
+        let queue = Queue::new("default", QueueLimits::unlimited());
+        let lane = Lane::new(queue, (), true, Overflow::Backpressure);
+        let first = started(scheduler.admit(&lane, event(1)));
+        assert!(matches!(scheduler.admit(&lane, event(2)), Admit::Queued));
+        assert!(!scheduler.has_room());
+        let log = Log::default();
+        scheduler.work(&log, Arc::clone(&lane), first);
+        assert_eq!(*log.0.lock(), ["run 1", "wake", "run 2"]);
+        assert!(scheduler.has_room());
+    }
+
+    /// Regression (found by the loom model): unsubscribing made room without waking
+    /// the loop that waited for it.
+    #[test]
+    fn removing_a_lane_that_held_the_room_wakes_the_loop() {
+        let scheduler = one_item_of_room();
+        let queue = Queue::new("default", QueueLimits::unlimited());
+        let lane = Lane::new(queue, (), true, Overflow::Backpressure);
+        started(scheduler.admit(&lane, event(1)));
+        assert!(matches!(scheduler.admit(&lane, event(2)), Admit::Queued));
+        assert!(!scheduler.has_room());
+        let log = Log::default();
+        let left = scheduler.remove_lane(&log, &lane);
+        assert_eq!(left.iter().map(publication).collect::<Vec<_>>(), [2]);
+        assert_eq!(*log.0.lock(), ["wake"]);
     }
 
     #[test]
@@ -570,3 +732,6 @@ mod tests {
         assert_eq!(lane.queue.snapshot().2, 0);
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -20,9 +20,8 @@
 //!    [`in_locked_section`] and hands its work to the I/O thread instead. Nesting is
 //!    caught by a debug assertion.
 
-use parking_lot::Mutex;
+use super::prim::{const_thread_local, Arc, Mutex};
 use std::cell::RefCell;
-use std::sync::Arc;
 
 /// Something a sleeping thread waits on.
 pub(crate) trait Wake: Send + Sync {
@@ -30,9 +29,9 @@ pub(crate) trait Wake: Send + Sync {
     fn wake(&self);
 }
 
-thread_local! {
+const_thread_local! {
     /// `Some` while this thread holds a [`LoopLock`]: the wake-ups it put off.
-    static DEFERRED: RefCell<Option<Vec<Arc<dyn Wake>>>> = const { RefCell::new(None) };
+    static DEFERRED: RefCell<Option<Vec<Arc<dyn Wake>>>> = RefCell::new(None);
 }
 
 /// A mutex that follows the lock rule (see the module docs).
@@ -179,5 +178,104 @@ mod tests {
         }));
         assert!(result.is_err());
         assert_unlocked("a handler");
+    }
+}
+
+/// Model checks (`RUSTFLAGS="--cfg loom"`, see [`super::prim`]).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::prim::{model, thread, Condvar};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A sleeper as the reply slot's: its state under its own mutex, woken by a notify
+    /// that does not take that mutex.
+    struct Sleeper {
+        ready: Mutex<bool>,
+        cond: Condvar,
+        wakes: AtomicUsize,
+        /// The loop's lock, to check it is free when the wake arrives.
+        lock: Arc<LoopLock<()>>,
+    }
+
+    impl Wake for Sleeper {
+        fn wake(&self) {
+            assert!(!in_locked_section(), "woken inside the locked section");
+            // Takes the lock: were it still held by the waking thread, loom would
+            // report a deadlock.
+            self.lock.with(|()| ());
+            self.wakes.fetch_add(1, Ordering::Relaxed);
+            self.cond.notify_one();
+        }
+    }
+
+    impl Sleeper {
+        fn new(lock: &Arc<LoopLock<()>>) -> Arc<Self> {
+            Arc::new(Sleeper {
+                ready: Mutex::new(false),
+                cond: Condvar::new(),
+                wakes: AtomicUsize::new(0),
+                lock: Arc::clone(lock),
+            })
+        }
+
+        /// Checks, then sleeps until woken: a lost wake-up is a deadlock.
+        fn sleep_until_ready(&self) {
+            let mut ready = self.ready.lock();
+            while !*ready {
+                self.cond.wait(&mut ready);
+            }
+        }
+    }
+
+    /// The waker's side: marks the sleeper ready under the loop's lock and asks for
+    /// its wake-up there; `panics` makes the section panic after that.
+    fn mark_ready(lock: &LoopLock<()>, sleeper: &Arc<Sleeper>, panics: bool) {
+        let section = || {
+            lock.with(|()| {
+                *sleeper.ready.lock() = true;
+                wake(sleeper);
+                assert_eq!(sleeper.wakes.load(Ordering::Relaxed), 0, "woken too early");
+                assert!(!panics, "(expected) the section fails");
+            });
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(section));
+        assert_eq!(result.is_err(), panics);
+        assert!(!in_locked_section());
+    }
+
+    fn deferred_wake(panics: bool) {
+        let lock = Arc::new(LoopLock::<()>::default());
+        let sleeper = Sleeper::new(&lock);
+        let waker = {
+            let (lock, sleeper) = (Arc::clone(&lock), Arc::clone(&sleeper));
+            thread::spawn(move || mark_ready(&lock, &sleeper, panics))
+        };
+        // A third thread takes the lock meanwhile, as request threads do.
+        let other = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || lock.with(|()| ()))
+        };
+        sleeper.sleep_until_ready();
+        waker.join().expect("the waker");
+        other.join().expect("the other thread");
+        assert_eq!(
+            sleeper.wakes.load(Ordering::Relaxed),
+            1,
+            "woken exactly once"
+        );
+    }
+
+    #[test]
+    fn a_deferred_wake_arrives_after_the_lock_is_released_exactly_once() {
+        model::check("lock: deferred wake", 0, || deferred_wake(false));
+    }
+
+    #[test]
+    fn a_deferred_wake_arrives_even_when_the_section_panics() {
+        model::silence_expected_panics();
+        model::check("lock: deferred wake, panicking section", 0, || {
+            deferred_wake(true);
+        });
     }
 }

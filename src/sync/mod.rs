@@ -5,5 +5,6 @@
 
 pub(crate) mod lock;
 pub(crate) mod pool;
+pub(crate) mod prim;
 pub(crate) mod slot;
 pub(crate) mod stream;

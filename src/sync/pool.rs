@@ -11,26 +11,39 @@
 //! it (the client's dispatcher admits only a bounded amount of inbound work).
 
 use super::lock::{wake, Wake};
-use parking_lot::{Condvar, Mutex};
+use super::prim::{thread, Arc, Condvar, Mutex};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
 struct Shared {
-    /// Queued jobs. A mutex and condition variable rather than a channel: an idle
-    /// worker should sleep at once instead of spinning and yielding the CPU first.
-    jobs: Mutex<VecDeque<Job>>,
+    /// A mutex and condition variable rather than a channel: an idle worker should
+    /// sleep at once instead of spinning and yielding the CPU first.
+    queue: Mutex<Queue>,
     job_queued: Condvar,
-    /// Idle workers not yet promised to a queued job.
-    idle: AtomicUsize,
-    threads: AtomicUsize,
     max_threads: usize,
     idle_timeout: Duration,
-    shut_down: AtomicBool,
     name: String,
+}
+
+/// Queued jobs and the workers' accounting, under one lock: queuing a job and picking
+/// who runs it, or a worker deciding to exit, are each one step, so no job is left
+/// queued with nobody coming for it. (Counting idle workers with atomics outside the
+/// lock lost jobs: see the regression tests.)
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// Worker threads alive, at most `max_threads`.
+    threads: usize,
+    /// Workers waiting for a job.
+    waiting: usize,
+    /// Waiting workers woken for a queued job that have not looked at the queue yet:
+    /// a job finds a waiting worker of its own only while `waiting > woken`, else it
+    /// gets a new thread, so it never waits behind a busy worker (which may be a
+    /// handler blocked on a call that this very job must answer).
+    woken: usize,
+    shut_down: bool,
 }
 
 /// An elastic thread pool; cloning shares the pool.
@@ -39,17 +52,24 @@ pub(crate) struct WorkerPool {
     shared: Arc<Shared>,
 }
 
+/// Who runs a job just queued.
+enum Runner {
+    /// A waiting worker, to be woken.
+    Waiting,
+    /// A new worker thread.
+    New,
+    /// Every thread the cap allows is busy: the first to finish.
+    Busy,
+}
+
 impl WorkerPool {
     /// A pool of at most `max_threads` workers named `name`.
     pub fn new(name: &str, max_threads: usize, idle_timeout: Duration) -> Self {
         let shared = Shared {
-            jobs: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             job_queued: Condvar::new(),
-            idle: AtomicUsize::new(0),
-            threads: AtomicUsize::new(0),
             max_threads: max_threads.max(1),
             idle_timeout,
-            shut_down: AtomicBool::new(false),
             name: name.to_owned(),
         };
         WorkerPool {
@@ -60,56 +80,53 @@ impl WorkerPool {
     /// Runs `job` on a worker. Panics inside the job are the job's own business: jobs
     /// are expected to catch them (the client turns them into WAMP errors).
     pub fn execute(&self, job: impl FnOnce() + Send + 'static) {
-        let claimed_idle = self
-            .shared
-            .idle
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .is_ok();
-        self.shared.jobs.lock().push_back(Box::new(job));
-        if claimed_idle {
-            wake(&self.shared);
-        } else {
-            self.spawn_worker();
+        let shared = &self.shared;
+        let runner = {
+            let mut queue = shared.queue.lock();
+            queue.jobs.push_back(Box::new(job));
+            if queue.waiting > queue.woken {
+                queue.woken += 1;
+                Runner::Waiting
+            } else if queue.threads < shared.max_threads {
+                queue.threads += 1;
+                Runner::New
+            } else {
+                Runner::Busy
+            }
+        };
+        match runner {
+            Runner::Waiting => wake(shared),
+            Runner::New => self.spawn_worker(),
+            Runner::Busy => log::warn!(
+                "{}: all {} handler threads are busy; the job waits",
+                shared.name,
+                shared.max_threads
+            ),
         }
     }
 
     /// From now on, workers exit as soon as no job is queued: jobs already queued
     /// still run, and threads do not wait out their idle timeout.
     pub fn shut_down(&self) {
-        self.shared.shut_down.store(true, Ordering::Release);
-        // Take the lock so no worker is between its check and its wait.
-        drop(self.shared.jobs.lock());
+        self.shared.queue.lock().shut_down = true;
         self.shared.job_queued.notify_all();
     }
 
     /// Worker threads alive now.
     #[cfg(test)]
     pub fn threads(&self) -> usize {
-        self.shared.threads.load(Ordering::Acquire)
+        self.shared.queue.lock().threads
     }
 
+    /// Starts a worker thread, already counted in `threads`.
     fn spawn_worker(&self) {
         let shared = &self.shared;
-        let below_cap = shared
-            .threads
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < shared.max_threads).then_some(n + 1)
-            })
-            .is_ok();
-        if !below_cap {
-            log::warn!(
-                "{}: all {} handler threads are busy; the job waits",
-                shared.name,
-                shared.max_threads
-            );
-            return;
-        }
         let worker = Arc::clone(shared);
-        let spawned = std::thread::Builder::new()
+        let spawned = thread::Builder::new()
             .name(shared.name.clone())
             .spawn(move || worker.run());
         if let Err(e) = spawned {
-            shared.threads.fetch_sub(1, Ordering::AcqRel);
+            shared.queue.lock().threads -= 1;
             log::error!("{}: cannot start a handler thread: {e}", shared.name);
         }
     }
@@ -123,49 +140,34 @@ impl Wake for Shared {
 
 impl Shared {
     fn run(&self) {
-        // The job that caused this thread to start is already queued, but an idle
-        // worker may have taken it first; this thread then was never counted idle.
-        let mut counted_idle = false;
-        while let Some(job) = self.next_job(counted_idle) {
+        while let Some(job) = self.next_job() {
             job();
-            self.idle.fetch_add(1, Ordering::AcqRel);
-            counted_idle = true;
         }
-        self.threads.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// Waits for the next job; `None` when the worker stayed idle long enough to exit,
-    /// or the pool is shut down and no job is queued.
-    fn next_job(&self, counted_idle: bool) -> Option<Job> {
-        let mut jobs = self.jobs.lock();
-        let mut deadline = Instant::now() + self.idle_timeout;
+    /// or the pool is shut down and no job is queued. The worker is no longer counted
+    /// in `threads` then.
+    fn next_job(&self) -> Option<Job> {
+        let mut queue = self.queue.lock();
+        let deadline = Instant::now() + self.idle_timeout;
         loop {
-            if let Some(job) = jobs.pop_front() {
+            if let Some(job) = queue.jobs.pop_front() {
                 return Some(job);
             }
-            let shut_down = self.shut_down.load(Ordering::Acquire);
-            if shut_down || self.job_queued.wait_until(&mut jobs, deadline).timed_out() {
-                if !jobs.is_empty() {
-                    continue;
-                }
-                if !counted_idle {
-                    return None;
-                }
-                // Leave only if no queued job has been promised to us.
-                if self
-                    .idle
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                    .is_ok()
-                {
-                    return None;
-                }
-                if !shut_down {
-                    deadline = Instant::now() + self.idle_timeout;
-                } else {
-                    // A job was promised to us and is being queued: wait for it.
-                    self.job_queued
-                        .wait_for(&mut jobs, Duration::from_millis(10));
-                }
+            if queue.shut_down {
+                queue.threads -= 1;
+                return None;
+            }
+            queue.waiting += 1;
+            let timed_out = self.job_queued.wait_until(&mut queue, deadline).timed_out();
+            queue.waiting -= 1;
+            // This worker looks at the queue now, whether it was the one woken or not
+            // (a notification may also go to a worker that is timing out).
+            queue.woken = queue.woken.saturating_sub(1);
+            if timed_out && queue.jobs.is_empty() {
+                queue.threads -= 1;
+                return None;
             }
         }
     }
@@ -220,6 +222,7 @@ impl<T: Send + 'static> SerialQueue<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
 
     fn wait_until(mut done: impl FnMut() -> bool) -> bool {
@@ -241,7 +244,7 @@ mod tests {
             pool.execute(move || tx.send(round).expect("send"));
             assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(round));
             // Wait until the worker is idle again, so the next job finds it.
-            assert!(wait_until(|| pool.shared.idle.load(Ordering::Acquire) == 1));
+            assert!(wait_until(|| pool.shared.queue.lock().waiting == 1));
         }
         assert_eq!(pool.threads(), 1);
     }
@@ -273,6 +276,26 @@ mod tests {
         );
     }
 
+    /// Regression (found by the loom model): a job that waited for the thread cap was
+    /// taken by a worker that had counted itself idle, so the idle count kept a
+    /// worker that did not exist once it timed out, and a later job was promised to
+    /// it instead of getting a thread: it never ran.
+    #[test]
+    fn a_job_after_the_workers_timed_out_still_runs() {
+        let pool = WorkerPool::new("test", 1, Duration::from_millis(20));
+        let (release, held) = mpsc::channel::<()>();
+        let (tx, rx) = mpsc::channel();
+        // The only worker is busy, so the next job waits at the thread cap.
+        pool.execute(move || held.recv().expect("released"));
+        let waited = tx.clone();
+        pool.execute(move || waited.send("waited").expect("send"));
+        release.send(()).expect("release");
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok("waited"));
+        assert!(wait_until(|| pool.threads() == 0), "the worker idles out");
+        pool.execute(move || tx.send("later").expect("send"));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok("later"));
+    }
+
     #[test]
     fn the_thread_cap_holds_and_excess_jobs_wait_their_turn() {
         let pool = WorkerPool::new("test", 2, Duration::from_secs(10));
@@ -295,5 +318,103 @@ mod tests {
         }
         assert!(peak.load(Ordering::SeqCst) <= 2);
         assert!(pool.threads() <= 2);
+    }
+}
+
+/// Model checks (`RUSTFLAGS="--cfg loom"`, see [`super::prim`]).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::lock::LoopLock;
+    use crate::sync::prim::model;
+
+    /// Ignored under loom: whether an idle worker times out is the model's choice.
+    const IDLE: Duration = Duration::from_secs(10);
+
+    /// Counts finished jobs; waiting for them never times out, so a job nobody runs
+    /// is a deadlock, which loom reports.
+    #[derive(Default)]
+    struct Done {
+        count: Mutex<usize>,
+        cond: Condvar,
+    }
+
+    impl Done {
+        fn job(self: &Arc<Self>) -> impl FnOnce() + Send + 'static {
+            let done = Arc::clone(self);
+            move || {
+                *done.count.lock() += 1;
+                done.cond.notify_all();
+            }
+        }
+
+        fn wait_for(&self, jobs: usize) {
+            let mut count = self.count.lock();
+            while *count < jobs {
+                self.cond.wait(&mut count);
+            }
+        }
+    }
+
+    /// Waits until every worker has exited, then checks the accounting is back to 0.
+    fn wait_for_exit(pool: &WorkerPool) {
+        while pool.threads() > 0 {
+            thread::yield_now();
+        }
+        let queue = pool.shared.queue.lock();
+        assert_eq!((queue.waiting, queue.woken, queue.jobs.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_job_queued_while_the_only_worker_goes_idle_or_times_out_runs() {
+        // The worker's first three idle waits may each time out, at any point.
+        model::check("pool: jobs while the worker idles", 3, || {
+            let pool = WorkerPool::new("loom", 1, IDLE);
+            let done = Arc::new(Done::default());
+            pool.execute(done.job());
+            // As the event loop does: under its lock, so the wake-up is deferred.
+            LoopLock::<()>::default().with(|()| pool.execute(done.job()));
+            done.wait_for(2);
+            // The worker may be waiting, timing out or gone by now.
+            pool.execute(done.job());
+            done.wait_for(3);
+            pool.shut_down();
+            wait_for_exit(&pool);
+        });
+    }
+
+    #[test]
+    fn after_shut_down_every_worker_exits_once_the_queue_is_empty() {
+        model::check("pool: shut down", 2, || {
+            let pool = WorkerPool::new("loom", 2, IDLE);
+            let done = Arc::new(Done::default());
+            pool.execute(done.job());
+            pool.execute(done.job());
+            pool.shut_down();
+            done.wait_for(2);
+            wait_for_exit(&pool);
+        });
+    }
+
+    #[test]
+    fn a_serial_queue_runs_every_item_once_in_order() {
+        model::check("pool: serial queue", 1, || {
+            let pool = WorkerPool::new("loom", 2, IDLE);
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let done = Arc::new(Done::default());
+            let queue = {
+                let (seen, done) = (Arc::clone(&seen), Arc::clone(&done));
+                SerialQueue::new(move |item: u32| {
+                    seen.lock().push(item);
+                    done.job()();
+                })
+            };
+            queue.push(1, &pool);
+            queue.push(2, &pool);
+            done.wait_for(2);
+            assert_eq!(*seen.lock(), [1, 2]);
+            pool.shut_down();
+            wait_for_exit(&pool);
+        });
     }
 }

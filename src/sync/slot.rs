@@ -15,10 +15,9 @@
 //! refused, so the sender knows the caller is gone.
 
 use super::lock::Wake;
-use parking_lot::{Condvar, Mutex};
+use super::prim::{Arc, Condvar, Mutex};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -245,5 +244,99 @@ mod tests {
         sender.send(9).expect("the receiver waits");
         assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
         assert_eq!(receiver.poll_recv(&mut cx), Poll::Ready(Ok(9)));
+    }
+}
+
+/// Model checks (`RUSTFLAGS="--cfg loom"`, see [`super::prim`]).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::lock::LoopLock;
+    use crate::sync::prim::{model, thread, AtomicBool, Ordering};
+
+    /// The event loop fills reply slots under its lock, so their wake-ups are deferred.
+    fn send_under_the_loop_lock(sender: Sender<u32>, value: u32) -> Result<(), u32> {
+        LoopLock::<()>::default().with(|()| sender.send(value))
+    }
+
+    #[test]
+    fn a_send_racing_the_deadline_is_delivered_or_refused_never_both_nor_neither() {
+        // Ignored under loom: whether the wait times out is the model's choice.
+        let deadline = Instant::now();
+        model::check("slot: a send racing the deadline", 1, move || {
+            let (sender, receiver) = channel::<u32>();
+            let sending = thread::spawn(move || send_under_the_loop_lock(sender, 7));
+            let received = receiver.recv_until(deadline);
+            let sent = sending.join().expect("the sender");
+            match (received, sent) {
+                // Delivered, or refused and given back: exactly one of them.
+                (Ok(7), Ok(())) | (Err(RecvError::Timeout), Err(7)) => {}
+                other => panic!("delivered and refused, or lost: {other:?}"),
+            }
+        });
+    }
+
+    #[test]
+    fn a_dropped_sender_wakes_a_waiting_receiver() {
+        let deadline = Instant::now();
+        // No timeouts: a lost wake-up leaves the receiver asleep, which loom reports.
+        model::check("slot: a dropped sender", 0, move || {
+            let (sender, receiver) = channel::<u32>();
+            let dropping = thread::spawn(move || LoopLock::<()>::default().with(|()| drop(sender)));
+            assert_eq!(receiver.recv_until(deadline), Err(RecvError::Disconnected));
+            dropping.join().expect("the sender");
+        });
+    }
+
+    /// A task's waker that unparks the polling thread.
+    struct Unpark {
+        woken: AtomicBool,
+        thread: thread::Thread,
+    }
+
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            // A swap, not a store: loom 0.7 can order a plain store wrongly against a
+            // concurrent swap of the same atomic (tokio-rs/loom#254).
+            self.woken.swap(true, Ordering::Release);
+            self.thread.unpark();
+        }
+    }
+
+    #[test]
+    fn an_async_receiver_is_woken_when_the_value_arrives_after_it_polled() {
+        model::check("slot: async receiver", 0, || {
+            let (sender, receiver) = channel::<u32>();
+            let sending = thread::spawn(move || send_under_the_loop_lock(sender, 9));
+            // A first poll from elsewhere (the task moved): its waker must be replaced.
+            let noop = Waker::noop();
+            let first = receiver.poll_recv(&mut Context::from_waker(noop));
+            let unpark = Arc::new(Unpark {
+                woken: AtomicBool::new(false),
+                thread: thread::current(),
+            });
+            let waker = Waker::from(Arc::clone(&unpark));
+            let mut cx = Context::from_waker(&waker);
+            let value = match first {
+                Poll::Ready(value) => value,
+                Poll::Pending => loop {
+                    match receiver.poll_recv(&mut cx) {
+                        Poll::Ready(value) => break value,
+                        // A lost wake-up parks this thread for good; loom reports it.
+                        Poll::Pending => {
+                            while !unpark.woken.swap(false, Ordering::Acquire) {
+                                thread::park();
+                            }
+                        }
+                    }
+                },
+            };
+            assert_eq!(value, Ok(9));
+            assert_eq!(sending.join().expect("the sender"), Ok(()));
+        });
     }
 }
