@@ -64,3 +64,8 @@ pub use codec::{CodecError, Serializer};
 pub use error::{Error, WampError};
 pub use uri::{MatchPolicy, UriError};
 pub use value::{from_value, from_value_ref, to_value, Dict, Value, ValueError};
+
+/// The README's example, compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;

@@ -1,6 +1,7 @@
 //! Integration-test harness: a crossbar router and autobahn-python peers.
 //!
-//! Needs the Python environment made by `scripts/setup` (`.venv/`).
+//! Needs the Python environment made by `scripts/setup` (`.venv/`); the first
+//! router test runs `scripts/setup` when it is missing (see `venv.rs`).
 //!
 //! * [`Router`] runs `tests/router/run_router.py`, which runs crossbar with
 //!   `tests/router/config.json` on free loopback ports and takes commands on
@@ -29,6 +30,7 @@
 pub mod fake_router;
 pub mod keys;
 pub mod scenarios;
+mod venv;
 
 /// Defines each listed test once per serializer, in modules `json`, `msgpack` and
 /// `cbor`: `for_each_serializer!(a, b)` runs `a(Serializer::Json)` as `json::a`, ...
@@ -89,17 +91,12 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The Python interpreter of the test environment, `.venv/bin/python`.
+/// The Python interpreter of the test environment, `.venv/bin/python`, made by
+/// running `scripts/setup` on first use when it is missing.
 ///
-/// Panics with a hint to run `scripts/setup` when it is missing.
+/// Panics with one line saying why and to run `scripts/setup` when it cannot be made.
 pub fn venv_python() -> PathBuf {
-    let python = repo_root().join(".venv").join("bin").join("python");
-    assert!(
-        python.exists(),
-        "{} not found: run scripts/setup first (it creates the Python venv with crossbar and autobahn)",
-        python.display()
-    );
-    python
+    venv::python(&repo_root()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn target_dir() -> PathBuf {
