@@ -89,6 +89,7 @@ pub mod error;
 mod event_loop;
 pub mod facade;
 mod sync;
+mod trace;
 mod transport;
 
 /// The sans-I/O protocol crate, under a short name for the crate's own modules.
