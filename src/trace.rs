@@ -128,21 +128,21 @@ impl Span {
         id: u64,
         details: &crate::proto::value::Dict,
     ) -> Span {
-        // Pattern-based registrations and subscriptions learn the concrete URI here.
+        // Pattern-based registrations and subscriptions learn the concrete URI here
+        // (looked up only when the span is enabled: field values are lazy).
         let key = if kind == "event" {
             "topic"
         } else {
             "procedure"
         };
-        let uri = details
-            .get(key)
-            .and_then(crate::proto::Value::as_str)
-            .unwrap_or(registered);
         let inner = tracing::debug_span!(
             parent: None,
             "wamp.handler",
             kind,
-            uri,
+            uri = details
+                .get(key)
+                .and_then(crate::proto::Value::as_str)
+                .unwrap_or(registered),
             request = id,
             outcome = tracing::field::Empty,
         );
