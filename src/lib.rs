@@ -57,7 +57,8 @@
 //!
 //! ## Cargo features
 //!
-//! All are on by default; turn off what a program does not use to build less:
+//! All but `tracing` are on by default; turn off what a program does not use to build
+//! less:
 //!
 //! | feature | adds | pulls in |
 //! |---|---|---|
@@ -66,6 +67,7 @@
 //! | `tls` | TLS for `wss://` and `tcpips://` | rustls (ring), webpki-roots, rustls-native-certs |
 //! | `msgpack` | [`Serializer::MsgPack`] | rmp-serde, rmp |
 //! | `cbor` | [`Serializer::Cbor`] | ciborium |
+//! | `tracing` (off by default) | spans for the connection, each session, each request and each handler run, and the connection's life as structured events (see the README) | tracing |
 //!
 //! ```toml
 //! # JSON over RawSocket only:
@@ -102,6 +104,7 @@ pub mod error;
 mod event_loop;
 pub mod facade;
 mod sync;
+mod trace;
 mod transport;
 
 /// The sans-I/O protocol crate, under a short name for the crate's own modules.

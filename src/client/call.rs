@@ -8,6 +8,7 @@ use crate::event_loop::{CallUpdate, Command, Operation, Token};
 use crate::proto::message::Payload;
 use crate::proto::session::{CancelMode, Reply};
 use crate::sync::stream;
+use crate::trace;
 use serde::Serialize;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -47,6 +48,8 @@ pub struct Call {
     deadline: Instant,
     updates: stream::Receiver<CallUpdate>,
     over: bool,
+    /// The call's `wamp.request` span: entered while waiting, ended with the outcome.
+    span: trace::Span,
 }
 
 impl Call {
@@ -57,6 +60,7 @@ impl Call {
         timeout: Duration,
         deadline: Instant,
         updates: stream::Receiver<CallUpdate>,
+        span: trace::Span,
     ) -> Self {
         Call {
             client,
@@ -66,6 +70,7 @@ impl Call {
             deadline,
             updates,
             over: false,
+            span,
         }
     }
 
@@ -144,6 +149,7 @@ impl Iterator for Call {
         if self.over {
             return None;
         }
+        let _entered = self.span.enter();
         let step = match self.updates.recv_until(self.deadline) {
             Ok(CallUpdate::Progress {
                 mut details,
@@ -165,6 +171,7 @@ impl Iterator for Call {
             Err(stream::RecvError::Ended) => Err(self.client.inner.ended()),
         };
         self.over = true;
+        self.span.finish(&step);
         Some(step)
     }
 }
@@ -172,6 +179,7 @@ impl Iterator for Call {
 impl Drop for Call {
     fn drop(&mut self) {
         if !self.over {
+            self.span.record_outcome("canceled");
             self.cancel(CancelMode::KillNoWait);
         }
     }

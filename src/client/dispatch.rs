@@ -28,6 +28,7 @@ use crate::proto::session::CancelMode;
 use crate::proto::{Dict, Value, WampError};
 use crate::sync::lock::assert_unlocked;
 use crate::sync::pool::{SerialQueue, WorkerPool};
+use crate::trace;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -396,15 +397,25 @@ impl Runner {
         let started = Instant::now();
         let failed = match (&lane.handler, item) {
             (LaneHandler::Procedure { uri, handler }, Item::Invocation(invocation)) => {
-                self.invoke(handler, uri, invocation, client)
+                let span = trace::Span::handler(
+                    "invocation",
+                    uri,
+                    invocation.request,
+                    &invocation.details,
+                );
+                let _entered = span.enter();
+                self.invoke(handler, uri, invocation, client, &span)
             }
             (LaneHandler::Topic { uri, handler }, Item::Event(event)) => {
+                let span = trace::Span::handler("event", uri, event.publication, &event.details);
+                let _entered = span.enter();
                 let event = Event::new(event, uri, client);
                 assert_unlocked("an event handler");
                 let panicked = catch_unwind(AssertUnwindSafe(|| handler(event))).is_err();
                 if panicked {
                     log::error!("an event handler for {uri} panicked");
                 }
+                span.record_outcome(if panicked { "panicked" } else { "ok" });
                 panicked
             }
             // The loop hands invocations only to registrations, events to subscriptions.
@@ -413,16 +424,19 @@ impl Runner {
         lane.queue.counters.record(started.elapsed(), failed);
     }
 
-    /// Runs a procedure handler and sends its answer; true when it failed.
+    /// Runs a procedure handler and sends its answer; true when it failed. `span` is
+    /// the run's, for its outcome.
     fn invoke(
         &self,
         handler: &ProcedureHandler,
         uri: &str,
         invocation: InboundInvocation,
         client: Client,
+        span: &trace::Span,
     ) -> bool {
         let request = invocation.request;
         let Some(invocation) = Invocation::start(invocation, uri, client, &self.controls) else {
+            span.record_outcome("canceled");
             return false; // the caller canceled it before it started
         };
         assert_unlocked("a procedure handler");
@@ -444,6 +458,10 @@ impl Runner {
             }
         };
         let failed = result.is_err();
+        span.record_outcome(match &result {
+            Ok(_) => "ok",
+            Err(error) => &error.uri,
+        });
         self.answer(request, result);
         failed
     }

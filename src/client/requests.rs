@@ -15,6 +15,7 @@ use crate::proto::id::PublicationId;
 use crate::proto::message::Payload;
 use crate::proto::session::Reply;
 use crate::sync::{slot, stream};
+use crate::trace;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -82,7 +83,7 @@ impl Client {
         let procedure = self.full_uri(procedure);
         let body = call_body(&procedure, &args, &kwargs, options)?;
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        match self.request(body, timeout, || Operation::call(&procedure))? {
+        match self.request(body, timeout, "call", &procedure)? {
             Reply::Result { details, payload } => Ok(CallResult::received(details, payload)),
             other => Err(unexpected(other)),
         }
@@ -108,9 +109,23 @@ impl Client {
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let deadline = deadline_after(timeout);
         let (updates, receiver) = stream::channel(PROGRESS_BACKLOG);
-        let key = self.send_request(body, timeout, deadline, Replier::Stream(updates), || {
-            Operation::call(&procedure)
-        })?;
+        // The call's span lives in the `Call`, which records its outcome.
+        let span = trace::Span::request("call", &procedure);
+        let sent = {
+            let _entered = span.enter();
+            self.send_request(
+                body,
+                timeout,
+                deadline,
+                Replier::Stream(updates),
+                span.clone(),
+                || Operation::call(&procedure),
+            )
+        };
+        if sent.is_err() {
+            span.finish(&sent);
+        }
+        let key = sent?;
         Ok(Call::new(
             self.clone(),
             key,
@@ -118,6 +133,7 @@ impl Client {
             timeout,
             deadline,
             receiver,
+            span,
         ))
     }
 
@@ -186,7 +202,7 @@ impl Client {
             options: register_options,
         };
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        match self.request(body, timeout, || Operation::new("register", &procedure)) {
+        match self.request(body, timeout, "register", &procedure) {
             Ok(Reply::Registered(_)) => Ok(Registration {
                 id: local,
                 procedure,
@@ -209,7 +225,8 @@ impl Client {
         let result = self.request(
             Body::Unregister { local },
             self.inner.config.timeout,
-            || Operation::new("unregister", &registration.procedure),
+            "unregister",
+            &registration.procedure,
         );
         // The loop forgot it at once, whatever the router says.
         self.inner.dispatcher.remove(local);
@@ -263,7 +280,7 @@ impl Client {
             options: subscribe_options,
         };
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        match self.request(body, timeout, || Operation::new("subscribe", &topic)) {
+        match self.request(body, timeout, "subscribe", &topic) {
             Ok(Reply::Subscribed(_)) => Ok(Subscription { id: local, topic }),
             other => {
                 self.inner.dispatcher.remove(local);
@@ -283,7 +300,8 @@ impl Client {
         let result = self.request(
             Body::Unsubscribe { local },
             self.inner.config.timeout,
-            || Operation::new("unsubscribe", &subscription.topic),
+            "unsubscribe",
+            &subscription.topic,
         );
         self.inner.dispatcher.remove(local);
         result.map(drop)
@@ -341,27 +359,42 @@ impl Client {
             options: options.to_dict()?,
             payload,
         };
-        match self.request(body, timeout, || Operation::new("publish", &topic))? {
+        match self.request(body, timeout, "publish", &topic)? {
             Reply::Published(id) => Ok(options.is_acknowledged().then_some(PublicationId::new(id))),
             other => Err(unexpected(other)),
         }
     }
 
-    /// Hands a request to the loop and waits for its answer until its deadline.
+    /// Hands a request of `kind` (`call`, `register`, ...) on `uri` to the loop and
+    /// waits for its answer until its deadline, inside the request's span.
     fn request(
         &self,
         body: Body,
         timeout: Duration,
-        operation: impl Fn() -> Operation,
+        kind: &'static str,
+        uri: &str,
     ) -> Result<Reply> {
+        let span = trace::Span::request(kind, uri);
+        let _entered = span.enter();
+        let operation = || Operation::new(kind, uri);
         let deadline = deadline_after(timeout);
         let (reply, outcome) = slot::channel();
-        self.send_request(body, timeout, deadline, Replier::Slot(reply), &operation)?;
-        match outcome.recv_until(deadline) {
-            Ok(result) => result,
-            Err(slot::RecvError::Timeout) => Err(operation().timed_out(timeout)),
-            Err(slot::RecvError::Disconnected) => Err(self.inner.ended()),
-        }
+        let result = self
+            .send_request(
+                body,
+                timeout,
+                deadline,
+                Replier::Slot(reply),
+                span.clone(),
+                operation,
+            )
+            .and_then(|_| match outcome.recv_until(deadline) {
+                Ok(result) => result,
+                Err(slot::RecvError::Timeout) => Err(operation().timed_out(timeout)),
+                Err(slot::RecvError::Disconnected) => Err(self.inner.ended()),
+            });
+        span.finish(&result);
+        result
     }
 }
 
@@ -373,6 +406,7 @@ impl Client {
         timeout: Duration,
         deadline: Instant,
         reply: Replier,
+        span: trace::Span,
         operation: impl Fn() -> Operation,
     ) -> Result<Token> {
         if self.inner.closed.load(std::sync::atomic::Ordering::Acquire) {
@@ -386,6 +420,7 @@ impl Client {
             timeout,
             deadline,
             reply,
+            span,
         };
         match self
             .inner

@@ -14,6 +14,7 @@ use super::{ConnectionState, EventLoop};
 use crate::error::Error;
 use crate::proto::session::{CloseReason, Reply};
 use crate::proto::value::Dict;
+use crate::trace;
 use crossbeam_channel::Sender;
 use std::time::{Duration, Instant};
 
@@ -25,13 +26,38 @@ const GOODBYE_WAIT: Duration = Duration::from_secs(1);
 const RESTORE_RETRY: Duration = Duration::from_millis(500);
 const RESTORE_RETRY_MAX: Duration = Duration::from_secs(5);
 
+/// The restores of one join: how many are unanswered, and how the others went.
+#[derive(Debug, Default)]
+pub(super) struct Restoring {
+    /// Restore requests not yet answered.
+    pub pending: usize,
+    registrations: usize,
+    subscriptions: usize,
+    /// Refused, or to be retried later.
+    failed: usize,
+}
+
+impl Restoring {
+    /// Counts one answered restore: re-created as `kind`, or not (`None`).
+    fn answered(&mut self, restored: Option<Kind>) {
+        self.pending = self.pending.saturating_sub(1);
+        match restored {
+            Some(Kind::Procedure) => self.registrations += 1,
+            Some(Kind::Topic) => self.subscriptions += 1,
+            None => self.failed += 1,
+        }
+    }
+}
+
 impl EventLoop {
     /// Attempt `attempt` joined session `session_id`: restore, then report.
     pub(super) fn joined(&mut self, attempt: u32, session_id: u64, details: Dict) {
-        log::info!(
-            "joined session {session_id} as {:?} ({:?}) after {attempt} attempt(s)",
+        trace::joined!(
+            self.session_span,
+            session_id,
             details.get("authid").and_then(|v| v.as_str()),
             details.get("authrole").and_then(|v| v.as_str()),
+            attempt
         );
         *self.status.session.lock() = Some(Joined {
             session_id,
@@ -43,7 +69,7 @@ impl EventLoop {
         self.last_failure = None;
         let restores = self.registry.to_restore();
         if let Link::Up(connection) = &mut self.link {
-            connection.restoring = restores.len();
+            connection.restoring.pending = restores.len();
         }
         if restores.is_empty() {
             return self.ready();
@@ -70,6 +96,7 @@ impl EventLoop {
             },
             state: EntryState::InFlight { request: 0 },
             killed: false,
+            span: trace::Span::default(),
         });
         let Some(session) = self.link.session() else {
             return;
@@ -79,15 +106,20 @@ impl EventLoop {
             Kind::Topic => session.subscribe(restore.uri, restore.options, token),
         };
         if let (Some(request), Some(entry)) = (sent, self.requests.get_mut(token)) {
-            entry.state = EntryState::InFlight { request };
+            entry.sent(request);
         }
     }
 
     /// The router answered a restore.
     pub(super) fn restored(&mut self, local: LocalId, attempt: u32, result: Result<Reply, Error>) {
-        match result {
-            Ok(Reply::Registered(router_id) | Reply::Subscribed(router_id)) => {
-                self.registry.confirmed(local, router_id)
+        let restored = match result {
+            Ok(Reply::Registered(router_id)) => {
+                self.registry.confirmed(local, router_id);
+                Some(Kind::Procedure)
+            }
+            Ok(Reply::Subscribed(router_id)) => {
+                self.registry.confirmed(local, router_id);
+                Some(Kind::Topic)
             }
             Err(e) if e.wamp_uri() == Some("wamp.error.procedure_already_exists") => {
                 let delay = RESTORE_RETRY
@@ -96,16 +128,31 @@ impl EventLoop {
                 log::warn!("cannot restore a registration yet (another session, maybe our old one, holds it): {e}; retrying in {delay:?}");
                 self.restore_retries
                     .push((Instant::now() + delay, local, attempt + 1));
+                None
             }
             Err(e) => {
-                log::error!("cannot restore a registration or subscription after reconnecting: {e}")
+                log::error!(
+                    "cannot restore a registration or subscription after reconnecting: {e}"
+                );
+                None
             }
-            Ok(other) => log::error!("unexpected reply while restoring: {other:?}"),
-        }
+            Ok(other) => {
+                log::error!("unexpected reply while restoring: {other:?}");
+                None
+            }
+        };
         if let Link::Up(connection) = &mut self.link {
-            if connection.restoring > 0 {
-                connection.restoring -= 1;
-                if connection.restoring == 0 {
+            // Retries answered after the join's round are not counted again.
+            let tally = &mut connection.restoring;
+            if tally.pending > 0 {
+                tally.answered(restored);
+                if tally.pending == 0 {
+                    trace::restored!(
+                        self.session_span,
+                        tally.registrations,
+                        tally.subscriptions,
+                        tally.failed
+                    );
                     self.ready();
                 }
             }
@@ -144,7 +191,9 @@ impl EventLoop {
 
     /// The session ended: reconnect, or stop.
     pub(super) fn session_closed(&mut self, reason: CloseReason) {
-        log::info!("session closed: {reason}");
+        trace::session_closed!(self.session_span, &reason);
+        // The session's span ends with it.
+        self.session_span = trace::Span::default();
         let lived = match &self.link {
             Link::Up(connection) => connection.joined_at.elapsed(),
             _ => Duration::ZERO,
@@ -182,10 +231,7 @@ impl EventLoop {
                 .reconnect
                 .delay(attempt, super::random_fraction())
         };
-        log::warn!(
-            "connection to {} lost ({error}); reconnecting in {delay:?}",
-            self.settings.connect.url
-        );
+        trace::reconnecting!(self.span, &self.settings.connect.url, &error, delay);
         self.last_failure = Some(error);
         // With several routers, the one that just failed is tried last.
         self.rotate_router();
@@ -259,6 +305,7 @@ impl EventLoop {
         self.close_transport();
         self.abandon_attempt();
         let error = self.ended.take().unwrap_or(Error::Closed);
+        trace::loop_ended!(self.span, &error);
         if let Some((_, report)) = self.first_join.take() {
             let _ = report.send(Err(error.clone()));
         }

@@ -8,11 +8,13 @@
 //! back a joined session; the loop keeps answering commands and enforcing deadlines
 //! meanwhile, and never runs authentication under its lock.
 
+use super::lifecycle::Restoring;
 use super::requests::Token;
 use super::EventLoop;
 use crate::error::{ConnectFailure, Error};
 use crate::proto::session::{CloseReason, Output, Session, SessionConfig};
 use crate::proto::value::Dict;
+use crate::trace;
 use crate::transport::{self, ConnectOptions, Received, SetupLimit, Transport, TransportError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,8 +51,8 @@ pub(super) struct Connection {
     pub transport: Box<dyn Transport>,
     pub session: Session<Token>,
     pub joined_at: Instant,
-    /// Restore requests not yet answered; join hooks wait for them.
-    pub restoring: usize,
+    /// The restores of this join; join hooks wait for them.
+    pub restoring: Restoring,
     pub last_heard: Instant,
     /// A ping is out; declare the connection dead if nothing arrives by then.
     pub probe_deadline: Option<Instant>,
@@ -173,10 +175,11 @@ impl EventLoop {
         } else {
             super::ConnectionState::Reconnecting
         });
-        log::info!(
-            "connecting to {} (attempt {attempt})",
-            self.settings.connect.url
-        );
+        let url = &self.settings.connect.url;
+        self.session_span = self
+            .span
+            .session(attempt, url, &self.settings.session.realm);
+        trace::connecting!(self.session_span, attempt, url);
         let abandoned = Arc::new(AtomicBool::new(false));
         let mut options = self.settings.connect.clone();
         options.limit = SetupLimit {
@@ -186,9 +189,12 @@ impl EventLoop {
         let session = self.settings.session.clone();
         let results = self.connected_tx.clone();
         let waker = Arc::clone(&self.waker);
+        let span = self.session_span.clone();
         let spawned = std::thread::Builder::new()
             .name("izaber-wamp-connect".into())
             .spawn(move || {
+                // What connecting logs belongs to the attempt's session.
+                let _entered = span.enter();
                 // If the loop is gone the transport is dropped here, closing the socket.
                 let _ = results.send(connect_and_join(&options, &session));
                 waker.wake();
@@ -224,7 +230,7 @@ impl EventLoop {
             transport: joined.transport,
             session: joined.session,
             joined_at: now,
-            restoring: 0,
+            restoring: Restoring::default(),
             last_heard: now,
             probe_deadline: None,
             write_blocked: false,
@@ -237,10 +243,14 @@ impl EventLoop {
     /// An attempt failed: retry after a back-off, or give up.
     pub(super) fn attempt_failed(&mut self, attempt: u32, failed: AttemptFailed) {
         let error = failed.error;
-        log::warn!(
-            "connection attempt {attempt} to {} failed: {error}",
-            self.settings.connect.url
+        trace::attempt_failed!(
+            self.session_span,
+            attempt,
+            &self.settings.connect.url,
+            &error
         );
+        // The attempt's session span ends with it.
+        self.session_span = trace::Span::default();
         let policy = &self.settings.reconnect;
         let gave_up = policy.max_attempts.is_some_and(|max| attempt >= max);
         let refused_at_first = failed.refused && self.first_join.is_some();
@@ -248,7 +258,7 @@ impl EventLoop {
             return self.end(error);
         }
         let delay = policy.delay(attempt, super::random_fraction());
-        log::info!("reconnecting in {delay:?}");
+        trace::backoff!(self.span, attempt, delay);
         self.last_failure = Some(error);
         self.rotate_router();
         self.link = Link::Waiting {

@@ -40,6 +40,7 @@ use crate::proto::session::{CancelMode, Output, SessionConfig};
 use crate::proto::value::Dict;
 use crate::proto::WampError;
 use crate::sync::lock::LoopLock;
+use crate::trace;
 use crate::transport::{self, ConnectOptions, Received};
 use crossbeam_channel::{Receiver, Sender};
 use handoff::LoopWaker;
@@ -130,6 +131,10 @@ pub(crate) struct EventLoop {
     sleeping_until: Option<Instant>,
     /// The wire size of the frame being handled, for the inbox's memory bound.
     frame_size: usize,
+    /// The `wamp.connection` span, for the client's whole life ([`crate::trace`]).
+    span: trace::Span,
+    /// The `wamp.session` span of the current attempt and the session it joins.
+    session_span: trace::Span,
 }
 
 /// An event loop made but not yet started: its lock, poller and command queue.
@@ -192,6 +197,8 @@ pub(crate) fn start(
     let (connected_tx, connected) = crossbeam_channel::unbounded();
     let connect_timeout = settings.connect_timeout;
     let first_deadline = Instant::now() + connect_timeout;
+    let span = trace::Span::connection(&url, &settings.session.realm);
+    let io_span = span.clone();
     core.with(|slot| {
         *slot = Some(EventLoop {
             poll_registry,
@@ -216,12 +223,18 @@ pub(crate) fn start(
             ended: None,
             sleeping_until: None,
             frame_size: 0,
+            span,
+            session_span: trace::Span::default(),
         })
     });
     let io_core = Arc::clone(&core);
     let io_thread = std::thread::Builder::new()
         .name("izaber-wamp-io".into())
-        .spawn(move || run(&io_core, poll))
+        .spawn(move || {
+            // What the I/O thread logs belongs to the connection.
+            let _entered = io_span.enter();
+            run(&io_core, poll)
+        })
         .map_err(|e| connect_error(format!("cannot start the I/O thread: {e}")))?;
     // The loop enforces the deadline itself; the margin only guards against a stuck loop.
     match joined_rx.recv_timeout(connect_timeout + Duration::from_secs(5)) {

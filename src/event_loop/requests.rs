@@ -18,6 +18,7 @@ use crate::proto::message::Payload;
 use crate::proto::session::{CancelMode, Reply};
 use crate::proto::value::{Dict, Value};
 use crate::sync::{slot, stream};
+use crate::trace;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
@@ -166,6 +167,8 @@ pub(crate) struct Request {
     pub timeout: Duration,
     pub deadline: Instant,
     pub reply: Replier,
+    /// Its `wamp.request` span, which records the WAMP request ID once it is sent.
+    pub span: trace::Span,
 }
 
 /// What to do when a request is answered, beyond replying.
@@ -192,6 +195,16 @@ pub(super) struct Entry {
     /// Canceled with `kill`: the call ends with `wamp.error.canceled` at the
     /// deadline if the router has not answered by then.
     pub killed: bool,
+    /// The request's span (empty for the loop's own requests).
+    pub span: trace::Span,
+}
+
+impl Entry {
+    /// The session sent the request as `request`.
+    pub fn sent(&mut self, request: u64) {
+        self.state = EntryState::InFlight { request };
+        self.span.record_request(request);
+    }
 }
 
 /// Where a pending request is.
@@ -347,6 +360,7 @@ impl EventLoop {
                     follow,
                     state: EntryState::InFlight { request: 0 },
                     killed: false,
+                    span: request.span,
                 },
             );
             self.send_request(token, request.body);
@@ -397,6 +411,7 @@ impl EventLoop {
                 follow: Follow::Reply,
                 state: EntryState::InFlight { request: 0 },
                 killed: false,
+                span: request.span,
             },
         );
         let Some(session) = self.link.session() else {
@@ -408,7 +423,7 @@ impl EventLoop {
             session.unsubscribe(router_id, token)
         };
         if let (Some(request), Some(entry)) = (sent, self.requests.get_mut(token)) {
-            entry.state = EntryState::InFlight { request };
+            entry.sent(request);
         }
     }
 
@@ -443,7 +458,7 @@ impl EventLoop {
             Body::Unregister { .. } | Body::Unsubscribe { .. } => None,
         };
         if let (Some(request), Some(entry)) = (sent, self.requests.get_mut(token)) {
-            entry.state = EntryState::InFlight { request };
+            entry.sent(request);
         }
     }
 
@@ -479,6 +494,7 @@ impl EventLoop {
                 follow,
                 state: EntryState::Waiting(request.body),
                 killed: false,
+                span: request.span,
             },
         );
     }
@@ -495,6 +511,7 @@ impl EventLoop {
                 follow: Follow::Reply,
                 state: EntryState::InFlight { request: 0 },
                 killed: false,
+                span: trace::Span::default(),
             });
             self.send_request(token, body);
         }
