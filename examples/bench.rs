@@ -22,8 +22,8 @@
 //! ```
 
 use izaber_wamp::{
-    CallResult, Client, ClientConfig, Dict, Error, PublishOptions, Serializer, SubscribeOptions,
-    Value,
+    CallResult, Client, ClientConfig, Dict, Error, PublishOptions, RegisterOptions, Serializer,
+    SubscribeOptions, Value,
 };
 use serde_json::{json, Value as Json};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: bench [--url URL] [--realm REALM] [--serializer json|msgpack|cbor] \
-[-n N] [--big-n N] [--threads T] [--echo-url URL] [--only PHASE] [--json]";
+[-n N] [--big-n N] [--threads T] [--echo-url URL] [--only PHASE] [--handlers inline|pool] [--json]";
 
 /// The phases, in the order they run and are shown.
 const PHASES: [&str; 5] = [
@@ -76,6 +76,10 @@ struct Options {
     echo_url: Option<String>,
     /// Run just this phase (for profiling one of them).
     only: Option<String>,
+    /// Run the echo procedure and the event handler on the I/O thread (`inline`, the
+    /// default: what the Python and tokio peers do on their one loop) or on the worker
+    /// pool (`pool`, the default of `register` and `subscribe`).
+    inline_handlers: bool,
     json: bool,
 }
 
@@ -90,6 +94,7 @@ impl Options {
             threads: 16,
             echo_url: None,
             only: None,
+            inline_handlers: true,
             json: false,
         };
         while let Some(flag) = args.next() {
@@ -108,6 +113,13 @@ impl Options {
                 "--threads" => options.threads = number()?.max(1),
                 "--echo-url" => options.echo_url = Some(value.clone()),
                 "--only" => options.only = Some(value.clone()),
+                "--handlers" => {
+                    options.inline_handlers = match value.as_str() {
+                        "inline" => true,
+                        "pool" => false,
+                        other => return Err(format!("--handlers: {other}: inline or pool")),
+                    }
+                }
                 other => return Err(format!("unknown flag {other}")),
             }
         }
@@ -152,7 +164,8 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .with_serializers(&[options.serializer])
         .with_max_message_size(64 * 1024 * 1024);
     let client = Client::connect(config)?;
-    client.register("bench.echo", |invocation| {
+    let echo = RegisterOptions::new().inline(options.inline_handlers);
+    client.register_with("bench.echo", &echo, |invocation| {
         Ok(CallResult::from_values(invocation.args, Dict::new()))
     })?;
     std::thread::sleep(Duration::from_millis(200));
@@ -175,7 +188,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 report["threads"] = options.threads.into();
                 report
             }
-            "events" => events(&client, options.calls)?,
+            "events" => events(&client, options.calls, options.inline_handlers)?,
             "call_4mb" => Phase::measure(|| big_calls(&client, options.big_calls))?.to_json(),
             _ => match &options.echo_url {
                 Some(echo_url) => raw_websocket_echo(echo_url, options.big_calls)
@@ -228,7 +241,7 @@ fn parallel_calls(client: &Client, calls: u64, threads: u64) -> Result<u64, Erro
 
 /// Publishes `count` events to our own subscription and waits until all arrived (or
 /// delivery stalls, in which case the phase reports how many did).
-fn events(client: &Client, count: u64) -> Result<Json, Error> {
+fn events(client: &Client, count: u64, inline: bool) -> Result<Json, Error> {
     let origin = Instant::now();
     let received = Arc::new(AtomicU64::new(0));
     // When the latest event arrived, in nanoseconds since `origin`: if some are lost,
@@ -236,14 +249,17 @@ fn events(client: &Client, count: u64) -> Result<Json, Error> {
     let last_arrival = Arc::new(AtomicU64::new(0));
     let (all_arrived, arrival) = crossbeam_channel::bounded::<()>(1);
     let (counter, arrived_at) = (Arc::clone(&received), Arc::clone(&last_arrival));
-    let subscription =
-        client.subscribe_with("bench.topic", &SubscribeOptions::new(), move |_event| {
+    let subscription = client.subscribe_with(
+        "bench.topic",
+        &SubscribeOptions::new().inline(inline),
+        move |_event| {
             let nanos = u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
             arrived_at.fetch_max(nanos, Ordering::Relaxed);
             if counter.fetch_add(1, Ordering::Relaxed) + 1 == count {
                 let _ = all_arrived.send(());
             }
-        })?;
+        },
+    )?;
     let publish = PublishOptions::new().exclude_me(false);
     let cpu_start = process_cpu_time();
     let publishing_began = origin.elapsed();

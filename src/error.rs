@@ -92,6 +92,14 @@ pub enum Error {
         /// What needs it, e.g. `ws://` or `serializer cbor`.
         what: String,
     },
+    /// A request that waits for its answer was made from an inline handler (see
+    /// [`RegisterOptions::inline`](crate::RegisterOptions::inline)): that handler runs
+    /// on the thread that reads the answers, so the wait could never end. Nothing was
+    /// sent; use the `_async` form, or run the handler on the worker pool.
+    WouldDeadlock {
+        /// What was asked for, e.g. `call com.example.add`.
+        operation: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -128,6 +136,11 @@ impl fmt::Display for Error {
             Error::FeatureDisabled { feature, what } => {
                 write!(f, "{what} needs the `{feature}` feature of izaber-wamp")
             }
+            Error::WouldDeadlock { operation } => write!(
+                f,
+                "{operation} cannot wait for its answer in an inline handler, which runs on \
+                 the thread that reads the answers"
+            ),
         }
     }
 }

@@ -150,6 +150,16 @@ impl Iterator for Call {
             return None;
         }
         let _entered = self.span.enter();
+        if let Err(refused) = self
+            .client
+            .inner
+            .may_wait(|| format!("call {}", self.procedure))
+        {
+            self.cancel(CancelMode::KillNoWait);
+            self.over = true;
+            self.span.finish(&Err::<(), _>(refused.clone()));
+            return Some(Err(refused));
+        }
         let step = match self.updates.recv_until(self.deadline) {
             Ok(CallUpdate::Progress {
                 mut details,

@@ -66,6 +66,27 @@ pub(crate) struct LaneOptions<'a> {
     pub queue: &'a str,
     pub ordered: bool,
     pub overflow: Overflow,
+    /// Run on the I/O thread, bypassing the queues.
+    pub inline: bool,
+}
+
+/// Where [`Dispatcher::route`] sent an item.
+enum Routed {
+    /// To this lane, through the scheduler.
+    Lane(Arc<Lane<LaneHandler>>, Item),
+    /// Queued for the I/O thread.
+    Inline,
+    /// Nowhere: no such registration or subscription (any more).
+    Missing,
+}
+
+/// Where a registration's or subscription's work goes.
+struct Route {
+    lane: Arc<Lane<LaneHandler>>,
+    /// Run on the I/O thread right after it reads the work (see
+    /// [`Inbox::run_inline`]); the lane then only names the handler and its queue's
+    /// statistics.
+    inline: bool,
 }
 
 /// What workers need: the scheduler, the pool, and the way back to the client.
@@ -82,7 +103,10 @@ struct Runner {
 /// The client handle's inbox: lanes by local ID, and the pool they run on.
 pub(crate) struct Dispatcher {
     runner: Arc<Runner>,
-    lanes: RwLock<HashMap<LocalId, Arc<Lane<LaneHandler>>>>,
+    lanes: RwLock<HashMap<LocalId, Route>>,
+    /// Work for inline handlers, queued under the loop's lock and run by the I/O
+    /// thread right after it; at most what one read batch brought.
+    inline: Mutex<Vec<(Arc<Lane<LaneHandler>>, Item)>>,
     concurrency: Mutex<Concurrency>,
     hooks: Hooks,
     hook_queue: Arc<SerialQueue<HookJob>>,
@@ -115,6 +139,7 @@ impl Dispatcher {
         Dispatcher {
             runner: Arc::new(runner),
             lanes: RwLock::new(HashMap::new()),
+            inline: Mutex::new(Vec::new()),
             concurrency: Mutex::new(settings.concurrency),
             hooks: settings.hooks,
             hook_queue: SerialQueue::new(|job: HookJob| job()),
@@ -149,7 +174,11 @@ impl Dispatcher {
     ) -> Result<(), Error> {
         let queue = self.queue(options.queue)?;
         let lane = Lane::new(queue, handler, options.ordered, options.overflow);
-        self.lanes.write().insert(local, lane);
+        let route = Route {
+            lane,
+            inline: options.inline,
+        };
+        self.lanes.write().insert(local, route);
         Ok(())
     }
 
@@ -157,7 +186,7 @@ impl Dispatcher {
     /// Invocations still waiting in it are answered with `no_such_registration`.
     pub fn remove(&self, local: LocalId) {
         // Dropped here, outside the loop's lock: the handler may hold user values.
-        let Some(lane) = self.lanes.write().remove(&local) else {
+        let Some(Route { lane, .. }) = self.lanes.write().remove(&local) else {
             return;
         };
         for item in self.runner.scheduler.remove_lane(&self.runner, &lane) {
@@ -197,8 +226,18 @@ impl Dispatcher {
         self.runner.scheduler.dropped_events.load(Ordering::Relaxed)
     }
 
-    fn lane(&self, local: LocalId) -> Option<Arc<Lane<LaneHandler>>> {
-        self.lanes.read().get(&local).cloned()
+    /// Sends `item` on its way: queued for the I/O thread when the lane under `local`
+    /// is inline, else handed back with the lane for the scheduler.
+    fn route(&self, local: LocalId, item: Item) -> Routed {
+        let lanes = self.lanes.read();
+        match lanes.get(&local) {
+            None => Routed::Missing,
+            Some(route) if route.inline => {
+                self.inline.lock().push((Arc::clone(&route.lane), item));
+                Routed::Inline
+            }
+            Some(route) => Routed::Lane(Arc::clone(&route.lane), item),
+        }
     }
 }
 
@@ -214,15 +253,18 @@ fn waitlist_full(failure_uri: &str, queue: &str) -> WampError {
 
 impl Inbox for Dispatcher {
     fn invocation(&self, invocation: InboundInvocation) -> Admission {
-        let Some(lane) = self.lane(invocation.registration) else {
-            return Admission::Rejected(WampError::new("wamp.error.no_such_registration"));
-        };
         let request = invocation.request;
         self.runner.controls.open(request, &invocation.details);
-        let admitted = self
-            .runner
-            .scheduler
-            .admit(&lane, Item::Invocation(invocation));
+        let registration = invocation.registration;
+        let (lane, item) = match self.route(registration, Item::Invocation(invocation)) {
+            Routed::Lane(lane, item) => (lane, item),
+            Routed::Inline => return Admission::Accepted,
+            Routed::Missing => {
+                self.runner.controls.close(request);
+                return Admission::Rejected(WampError::new("wamp.error.no_such_registration"));
+            }
+        };
+        let admitted = self.runner.scheduler.admit(&lane, item);
         if matches!(admitted, Admit::WaitlistFull | Admit::Dropped) {
             self.runner.controls.close(request);
         }
@@ -246,10 +288,11 @@ impl Inbox for Dispatcher {
     }
 
     fn event(&self, event: InboundEvent) {
-        let Some(lane) = self.lane(event.subscription) else {
-            return; // an event racing the unsubscribe
+        // Missing: an event racing the unsubscribe.
+        let Routed::Lane(lane, item) = self.route(event.subscription, Item::Event(event)) else {
+            return;
         };
-        match self.runner.scheduler.admit(&lane, Item::Event(event)) {
+        match self.runner.scheduler.admit(&lane, item) {
             Admit::Start(item) => self.runner.spawn(lane, item),
             Admit::Queued => {}
             Admit::WaitlistFull => {
@@ -296,6 +339,13 @@ impl Inbox for Dispatcher {
         self.hook_queue.push(Box::new(run), &self.runner.pool);
     }
 
+    fn run_inline(&self) {
+        let work = std::mem::take(&mut *self.inline.lock());
+        for (lane, item) in work {
+            self.runner.run(&lane, item);
+        }
+    }
+
     fn has_room(&self) -> bool {
         self.runner.scheduler.has_room()
     }
@@ -305,7 +355,12 @@ impl Inbox for Dispatcher {
             return Vec::new();
         }
         self.runner.scheduler.close();
-        let lanes: Vec<_> = self.lanes.read().values().cloned().collect();
+        let lanes: Vec<_> = self
+            .lanes
+            .read()
+            .values()
+            .map(|route| Arc::clone(&route.lane))
+            .collect();
         let mut unanswered = Vec::new();
         let mut dropped = 0u64;
         for lane in lanes {

@@ -266,11 +266,15 @@ impl Invocation {
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`] when no chunk comes within `timeout`.
+    /// [`Error::Timeout`] when no chunk comes within `timeout`;
+    /// [`Error::WouldDeadlock`] in an inline handler, whose thread reads the chunks.
     pub fn next_chunk(&self, timeout: Duration) -> Result<Option<(Vec<Value>, Dict)>> {
         let Some(chunks) = &self.chunks else {
             return Ok(None);
         };
+        self.client
+            .inner
+            .may_wait(|| "waiting for the next chunk of a progressive call".into())?;
         match chunks.recv_until(Instant::now() + timeout) {
             Ok(chunk) => Ok(Some((chunk.args, chunk.kwargs))),
             Err(stream::RecvError::Ended) => Ok(None),

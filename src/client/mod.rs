@@ -258,6 +258,21 @@ pub(crate) fn prefixed<'u>(base: &str, uri: &'u str) -> Cow<'u, str> {
 }
 
 impl ClientInner {
+    /// Refuses to wait for the answer to `operation` on this client's I/O thread (in an
+    /// inline handler), where the answer would never be read.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WouldDeadlock`] on the I/O thread.
+    fn may_wait(&self, operation: impl FnOnce() -> String) -> Result<()> {
+        if self.commands.on_io_thread() {
+            return Err(Error::WouldDeadlock {
+                operation: operation(),
+            });
+        }
+        Ok(())
+    }
+
     /// Why requests can no longer be made.
     fn ended(&self) -> Error {
         self.status
@@ -288,7 +303,7 @@ impl ClientInner {
         }
         // Loop code (which runs only while holding the loop's lock, on the I/O thread
         // or any other) must never wait for the loop's end.
-        if crate::sync::lock::in_locked_section() {
+        if crate::sync::lock::in_locked_section() || self.commands.on_io_thread() {
             return;
         }
         // `done` is dropped when the loop stops; nothing is ever sent on it.

@@ -298,6 +298,9 @@ pub struct RegisterOptions {
     /// The concurrency queue its invocations wait in (`None`: `default`; see
     /// [`Concurrency`](crate::Concurrency)).
     pub queue: Option<String>,
+    /// Runs the handler on the connection's I/O thread, at once, instead of on the
+    /// worker pool (see [`inline`](Self::inline)).
+    pub inline: bool,
     /// Further REGISTER options sent as given; those the spec defines are checked.
     pub extra: Dict,
 }
@@ -336,6 +339,24 @@ impl RegisterOptions {
     /// [`Concurrency`](crate::Concurrency)).
     pub fn queue(mut self, name: impl Into<String>) -> Self {
         self.queue = Some(name.into());
+        self
+    }
+
+    /// Runs the handler on the connection's I/O thread, as soon as its invocation is
+    /// read, instead of handing it to a worker: no thread wake-up on the way in, so a
+    /// quick handler answers sooner and costs less CPU. Only for handlers that return
+    /// at once: while one runs, nothing else on this connection is read. Such a
+    /// handler may send (answer, publish, `start_call`, the `_async` requests), but a
+    /// request that waits for its answer fails at once with
+    /// [`Error::WouldDeadlock`](crate::Error::WouldDeadlock), since the thread that
+    /// would read the answer is the one waiting. Concurrency queues do not apply.
+    ///
+    /// ```
+    /// use izaber_wamp::RegisterOptions;
+    /// let options = RegisterOptions::new().inline(true);
+    /// ```
+    pub fn inline(mut self, inline: bool) -> Self {
+        self.inline = inline;
         self
     }
 
@@ -390,6 +411,9 @@ pub struct SubscribeOptions {
     pub ordered: bool,
     /// What happens when the handler falls behind (default: back-pressure).
     pub overflow: Overflow,
+    /// Runs the handler on the connection's I/O thread, at once, instead of on the
+    /// worker pool (see [`inline`](Self::inline)).
+    pub inline: bool,
     /// Further SUBSCRIBE options sent as given; those the spec defines are checked.
     pub extra: Dict,
 }
@@ -403,6 +427,7 @@ impl Default for SubscribeOptions {
             queue: None,
             ordered: true,
             overflow: Overflow::default(),
+            inline: false,
             extra: Dict::new(),
         }
     }
@@ -447,6 +472,24 @@ impl SubscribeOptions {
     /// What happens when the handler falls behind.
     pub fn overflow(mut self, overflow: Overflow) -> Self {
         self.overflow = overflow;
+        self
+    }
+
+    /// Runs the handler on the connection's I/O thread, as each event is read,
+    /// instead of handing it to a worker: no thread wake-up per event. Only for
+    /// handlers that return at once (count, store, forward to a channel): while one
+    /// runs, nothing else on this connection is read. Events are then handled one at
+    /// a time, in order; concurrency queues and the overflow policy do not apply. As
+    /// with [`RegisterOptions::inline`](crate::RegisterOptions::inline), a request
+    /// that waits for its answer fails with
+    /// [`Error::WouldDeadlock`](crate::Error::WouldDeadlock).
+    ///
+    /// ```
+    /// use izaber_wamp::SubscribeOptions;
+    /// let options = SubscribeOptions::new().inline(true);
+    /// ```
+    pub fn inline(mut self, inline: bool) -> Self {
+        self.inline = inline;
         self
     }
 

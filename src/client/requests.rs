@@ -194,6 +194,7 @@ impl Client {
             queue: options.queue_name(),
             ordered: false,
             overflow: Overflow::Backpressure,
+            inline: options.inline,
         };
         self.inner.dispatcher.add(local, handler, &lane)?;
         let body = Body::Register {
@@ -272,6 +273,7 @@ impl Client {
             queue: options.queue_name(),
             ordered: options.ordered,
             overflow: options.overflow,
+            inline: options.inline,
         };
         self.inner.dispatcher.add(local, handler, &lane)?;
         let body = Body::Subscribe {
@@ -377,7 +379,18 @@ impl Client {
         let span = trace::Span::request(kind, uri);
         let _entered = span.enter();
         let operation = || Operation::new(kind, uri);
+        // An unacknowledged publication is done once written (or queued to be); in an
+        // inline handler it is handed over without waiting, anything else is refused.
+        let on_io_thread = self.inner.commands.on_io_thread();
+        if on_io_thread && !body.completes_when_sent() {
+            self.inner.may_wait(|| operation().to_string())?;
+        }
         let deadline = deadline_after(timeout);
+        let wait_until = if on_io_thread {
+            Instant::now()
+        } else {
+            deadline
+        };
         let (reply, outcome) = slot::channel();
         let result = self
             .send_request(
@@ -388,8 +401,9 @@ impl Client {
                 span.clone(),
                 operation,
             )
-            .and_then(|_| match outcome.recv_until(deadline) {
+            .and_then(|_| match outcome.recv_until(wait_until) {
                 Ok(result) => result,
+                Err(slot::RecvError::Timeout) if on_io_thread => Ok(Reply::Published(0)),
                 Err(slot::RecvError::Timeout) => Err(operation().timed_out(timeout)),
                 Err(slot::RecvError::Disconnected) => Err(self.inner.ended()),
             });

@@ -76,6 +76,12 @@ impl CommandSender {
         self.last_key.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// Whether this thread is the loop's I/O thread (running an inline handler), where
+    /// waiting for an answer would wait forever.
+    pub fn on_io_thread(&self) -> bool {
+        super::is_io_thread_of(&self.core)
+    }
+
     /// What wakes the I/O thread.
     pub fn wakeup(&self) -> super::inbound::Wakeup {
         super::inbound::Wakeup(Arc::clone(&self.waker))

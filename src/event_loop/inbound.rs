@@ -5,7 +5,8 @@
 //! subscription IDs to the local IDs the handle chose ([`LocalId`]) and passes each
 //! item to the handle's [`Inbox`], under the loop's lock. An inbox follows the lock
 //! rule ([`crate::sync::lock`]): it only queues work and returns; handlers run later,
-//! on the worker pool.
+//! on the worker pool, or, for inline handlers, on the I/O thread right after it
+//! releases the lock ([`Inbox::run_inline`]).
 
 use super::status::Joined;
 use crate::error::Error;
@@ -89,6 +90,11 @@ pub(crate) trait Inbox: Send + Sync {
     /// reading the socket (the router then sees TCP back-pressure); the inbox wakes
     /// the loop ([`Wakeup`]) once there is room again.
     fn has_room(&self) -> bool;
+
+    /// Runs the inline work the items handed up under the last hold of the lock
+    /// queued. Called by the I/O thread after it released the lock, so user code may
+    /// run; the work is bounded by what one batch of frames brought.
+    fn run_inline(&self);
 
     /// The client is closing: start no more handlers and drop queued work. Returns the
     /// queued invocations, each with the error to answer its caller with before the

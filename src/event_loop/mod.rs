@@ -244,10 +244,32 @@ pub(crate) fn start(
     }
 }
 
+thread_local! {
+    /// The loop whose I/O thread this is (its address), if any.
+    static IO_THREAD_OF: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The identity of `core`'s loop, as [`IO_THREAD_OF`] records it.
+fn loop_identity(core: &Core) -> usize {
+    std::ptr::from_ref(core) as usize
+}
+
+/// Whether this thread is `core`'s I/O thread: a request made here cannot wait for
+/// its answer, which only this thread would read.
+pub(crate) fn is_io_thread_of(core: &Core) -> bool {
+    IO_THREAD_OF.with(|of| of.get() == loop_identity(core))
+}
+
 /// The I/O thread: waits for socket events and wakes without the lock, then handles
-/// them, queued commands and timers with it, until the loop ends.
+/// them, queued commands and timers with it, until the loop ends; inline handlers run
+/// between holds of the lock.
 fn run(core: &Core, mut poll: Poll) {
+    IO_THREAD_OF.with(|of| of.set(loop_identity(core)));
     let mut events = Events::with_capacity(64);
+    let inbox = core.with(|slot| {
+        slot.as_ref()
+            .map(|event_loop| Arc::clone(&event_loop.inbox))
+    });
     loop {
         let next = core.with(|slot| {
             let event_loop = slot.as_mut()?;
@@ -263,6 +285,9 @@ fn run(core: &Core, mut poll: Poll) {
             event_loop.sleeping_until = event_loop.next_deadline();
             Some(Ok((event_loop.sleeping_until, event_loop.wants_to_read())))
         });
+        if let Some(inbox) = &inbox {
+            inbox.run_inline();
+        }
         let (sleep_until, more_to_read) = match next {
             Some(Ok(next)) => next,
             // The finished loop is dropped here, after the lock is released.

@@ -108,8 +108,9 @@ pub(crate) enum Body {
 }
 
 impl Body {
-    /// True for an unacknowledged publish, the only kind the offline buffer keeps.
-    fn is_unacknowledged_publish(&self) -> bool {
+    /// True for an unacknowledged publish, the only kind the offline buffer keeps;
+    /// it is done once written.
+    pub fn completes_when_sent(&self) -> bool {
         matches!(self, Body::Publish { options, .. } if options.get("acknowledge") != Some(&Value::Bool(true)))
     }
 }
@@ -465,7 +466,7 @@ impl EventLoop {
     /// Keeps a request made while disconnected, as the configuration says.
     fn hold(&mut self, request: Request, follow: Follow) {
         let limit = self.settings.offline_publish_buffer;
-        if limit > 0 && request.body.is_unacknowledged_publish() {
+        if limit > 0 && request.body.completes_when_sent() {
             if self.requests.offline.len() < limit {
                 // The publisher is answered now; the later send answers no one.
                 let _ = request.reply.send(Ok(Reply::Published(0)));
