@@ -118,7 +118,8 @@ pub use client::{
     Call, CallOptions, CallResult, Client, ClientConfig, Concurrency, Event, EventDetails,
     HandlerError, HandlerResult, Hooks, InboundLimits, Invocation, InvocationDetails, InvokePolicy,
     Overflow, Ppt, PublishOptions, QueueConfig, QueueLimits, QueueStats, ReconnectPolicy,
-    RegisterOptions, Registration, SessionInfo, Stats, SubscribeOptions, Subscription, Transparent,
+    RegisterOptions, Registration, ReplyFuture, SessionInfo, Stats, SubscribeOptions, Subscription,
+    Transparent,
 };
 pub use error::{ConnectFailure, Error, Result, WampError};
 pub use event_loop::ConnectionState;

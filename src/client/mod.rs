@@ -1,10 +1,15 @@
-//! The blocking client handle.
+//! The client handle.
 //!
-//! * `requests.rs`: the request methods (`call`, `register`, `publish`, ...).
+//! * `requests.rs`: the request methods (`call`, `register`, `publish`, ...) and the
+//!   builders of their requests.
+//! * `async_requests.rs`: their async forms (`call_async`, ...) and [`ReplyFuture`].
+//! * `pending.rs`: a request from its building to its answer, waited on blocking
+//!   or polled as a future.
 //! * `dispatch.rs`: running handlers and hooks on the worker pool.
 //! * `config.rs`, `options.rs`: connection settings and per-request options.
 //! * `handler.rs`: what handlers receive and return.
 
+mod async_requests;
 mod call;
 mod concurrency;
 mod config;
@@ -15,12 +20,14 @@ pub(crate) mod hooks;
 mod invocation;
 mod options;
 pub(crate) mod payload;
+mod pending;
 mod ppt;
 mod requests;
 mod scheduler;
 mod session_info;
 mod stats;
 
+pub use async_requests::ReplyFuture;
 pub use call::Call;
 pub use concurrency::{Concurrency, InboundLimits, Overflow, QueueConfig, QueueLimits};
 pub use config::{ClientConfig, ReconnectPolicy};
