@@ -56,8 +56,11 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// A connection to a WAMP router: cheap to clone, safe to share between threads.
 ///
-/// Every method blocks until the router answers or the request's timeout passes.
-/// Requests from many threads are multiplexed over the one connection. The
+/// Every method blocks until the router answers or the request's timeout passes,
+/// but the `*_async` forms ([`call_async`](Client::call_async), ...), which return a
+/// [`ReplyFuture`] instead (see [Using it from async
+/// code](crate#using-it-from-async-code)). Requests from many threads and tasks are
+/// multiplexed over the one connection. The
 /// connection closes (with a GOODBYE) on [`close`](Client::close) or when the last
 /// clone is dropped.
 ///
