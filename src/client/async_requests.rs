@@ -114,9 +114,9 @@ impl<T> fmt::Debug for ReplyFuture<T> {
 
 /// The async forms: each method `m_async` takes the arguments of its blocking twin
 /// `m` and returns a [`ReplyFuture`] of `m`'s result. Handing the request over takes
-/// the connection's lock and writes to the socket without blocking (the lock is held
-/// by others only for short, bounded steps), and never waits for room in the
-/// connection's command queue.
+/// the connection's lock (possibly waiting briefly: others hold it only for short,
+/// bounded steps) and writes to the socket without blocking; it never waits for the
+/// router, nor for room in the connection's command queue.
 impl Client {
     /// The async form of [`call`](Client::call).
     ///
@@ -364,5 +364,22 @@ impl Client {
         F: Fn(Event) + Send + Sync + 'static,
     {
         ReplyFuture::start(self, self.subscribe_request(topic, options, handler))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `tokio::spawn` and other executors' spawns ask of a future, and more.
+    fn spawnable<F: Future + Send + Sync + Unpin + 'static>() {}
+
+    #[test]
+    fn reply_futures_can_be_spawned_and_moved_freely() {
+        spawnable::<ReplyFuture<CallResult>>();
+        spawnable::<ReplyFuture<()>>();
+        spawnable::<ReplyFuture<Option<PublicationId>>>();
+        spawnable::<ReplyFuture<Registration>>();
+        spawnable::<ReplyFuture<Subscription>>();
     }
 }
