@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::scenarios::wait_until;
+use common::scenarios::{register_waiter, wait_until};
 use common::shared_router;
 use izaber_wamp::{
     CallOptions, CallResult, CancelMode, Client, ClientConfig, Error, PublishOptions,
@@ -69,20 +69,6 @@ where
         runtime.block_on(task).expect("the spawned task");
         futures::executor::block_on(make());
     });
-}
-
-/// A procedure that waits until its caller cancels, reporting each interrupt's mode.
-fn register_waiter(client: &Client, uri: &str) -> mpsc::Receiver<Option<CancelMode>> {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    client
-        .register(uri, move |inv| {
-            inv.wait_interrupted(Duration::from_secs(10));
-            let _ = tx.lock().expect("lock").send(inv.interrupt_mode());
-            Ok(CallResult::value("finished anyway")?)
-        })
-        .expect("register");
-    rx
 }
 
 #[test]
