@@ -40,6 +40,9 @@ METRICS = [
     ("CPU µs per sequential call", "sequential_calls", "cpu_us_per_op", 1, "lower"),
     ("{threads}-thread calls/s", "parallel_calls", "ops_per_s", 1, "higher"),
     ("CPU µs per call, {threads} threads", "parallel_calls", "cpu_us_per_op", 1, "lower"),
+    # Ours only: {threads} tasks awaiting call_async on one tokio current-thread runtime.
+    ("{threads}-task async calls/s, one thread", "async_calls", "ops_per_s", 1, "higher"),
+    ("CPU µs per call, {threads} async tasks", "async_calls", "cpu_us_per_op", 1, "lower"),
     ("events/s", "events", "ops_per_s", 1, "higher"),
     ("CPU µs per event", "events", "cpu_us_per_op", 1, "lower"),
     ("4 MiB call, ms", "call_4mb", "us_per_op", 1e-3, "lower"),

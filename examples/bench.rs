@@ -4,10 +4,12 @@
 //!
 //! 1. `sequential_calls`: N calls one after the other;
 //! 2. `parallel_calls`: N calls from 16 threads sharing the one client;
-//! 3. `events`: N events published (unacknowledged, `exclude_me: false`) to its own
+//! 3. `async_calls`: N calls from 16 tasks awaiting `call_async` on one tokio
+//!    current-thread runtime (one thread), sharing the one client;
+//! 4. `events`: N events published (unacknowledged, `exclude_me: false`) to its own
 //!    subscription on `bench.topic`, timed until all N arrived;
-//! 4. `call_4mb`: calls with a 4 MiB binary argument;
-//! 5. `idle_rss_mb`: the resident memory of the joined, idle client.
+//! 5. `call_4mb`: calls with a 4 MiB binary argument;
+//! 6. `idle_rss_mb`: the resident memory of the joined, idle client.
 //!
 //! With `--echo-url` it also times `raw_websocket_4mb`: the same 4 MiB echoed as one
 //! binary message by a WebSocket echo server (a Crossbar `websocket-testee` worker in
@@ -15,7 +17,8 @@
 //!
 //! Each phase reports operations per second, microseconds per operation and the CPU
 //! time of this whole process (caller and callee sides) per operation. The Python peers
-//! in `bench/peers/` run the same workload and print the same JSON (`--json`).
+//! in `bench/peers/` run the same workload and print the same JSON (`--json`), but for
+//! `async_calls` (their `parallel_calls` are asyncio tasks already).
 //!
 //! ```text
 //! cargo run --release --example bench -- --url ws://127.0.0.1:18080 -n 10000 [--json]
@@ -34,9 +37,10 @@ const USAGE: &str = "usage: bench [--url URL] [--realm REALM] [--serializer json
 [-n N] [--big-n N] [--threads T] [--echo-url URL] [--only PHASE] [--handlers inline|pool] [--json]";
 
 /// The phases, in the order they run and are shown.
-const PHASES: [&str; 5] = [
+const PHASES: [&str; 6] = [
     "sequential_calls",
     "parallel_calls",
+    "async_calls",
     "events",
     "call_4mb",
     "raw_websocket_4mb",
@@ -188,6 +192,15 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 report["threads"] = options.threads.into();
                 report
             }
+            "async_calls" => {
+                let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+                let tasks = options.threads;
+                let concurrent =
+                    Phase::measure(|| async_calls(&runtime, &client, options.calls, tasks))?;
+                let mut report = concurrent.to_json();
+                report["tasks"] = tasks.into();
+                report
+            }
             "events" => events(&client, options.calls, options.inline_handlers)?,
             "call_4mb" => Phase::measure(|| big_calls(&client, options.big_calls))?.to_json(),
             _ => match &options.echo_url {
@@ -237,6 +250,36 @@ fn parallel_calls(client: &Client, calls: u64, threads: u64) -> Result<u64, Erro
         done += worker.join().map_err(|_| Error::Closed)??;
     }
     Ok(done)
+}
+
+/// `calls` calls in all, shared out among `tasks` tasks on `runtime` (a
+/// current-thread runtime: every task runs on this thread), each awaiting
+/// `call_async` one call after the other.
+fn async_calls(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    calls: u64,
+    tasks: u64,
+) -> Result<u64, Error> {
+    runtime.block_on(async {
+        let workers: Vec<_> = (0..tasks)
+            .map(|task| {
+                let client = client.clone();
+                let share = calls / tasks + u64::from(task < calls % tasks);
+                tokio::spawn(async move {
+                    for n in 0..share {
+                        client.call_async("bench.echo", (n,)).await?;
+                    }
+                    Ok::<u64, Error>(share)
+                })
+            })
+            .collect();
+        let mut done = 0;
+        for worker in workers {
+            done += worker.await.map_err(|_| Error::Closed)??;
+        }
+        Ok(done)
+    })
 }
 
 /// Publishes `count` events to our own subscription and waits until all arrived (or

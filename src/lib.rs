@@ -2,7 +2,9 @@
 //!
 //! A blocking [WAMP](https://wamp-proto.org) client for scripts and long-running
 //! services: remote procedure calls and publish/subscribe against a WAMP router such
-//! as Crossbar.io, from any number of threads, with nothing async in sight.
+//! as Crossbar.io, from any number of threads, with no async runtime needed. Async
+//! code gets futures of the same requests, on any executor (see [Using it from async
+//! code](#using-it-from-async-code)).
 //!
 //! ```no_run
 //! use izaber_wamp::{CallResult, Client, ClientConfig};
@@ -40,9 +42,9 @@
 //! * The event loop, one per client: an I/O thread reads the socket, keeps the time
 //!   and reconnects; each request is written by the thread that makes it. Connecting
 //!   and joining (authentication included) run on a short-lived connector thread.
-//! * The blocking [`Client`] handle: requests wait on a reply slot until their
-//!   deadline; handlers and hooks run on a worker pool, so a handler may itself call
-//!   procedures of the same client.
+//! * The [`Client`] handle: requests wait on a reply slot until their deadline, or
+//!   are awaited as a [`ReplyFuture`] polling the same slot; handlers and hooks run
+//!   on a worker pool, so a handler may itself call procedures of the same client.
 //! * [`config`] and [`facade`]: `izaber.yaml`, [`initialize`], the shared [`wamp()`]
 //!   connection with `uri_base` prefixing, and the Nexus helpers, as in Python's
 //!   `izaber-wamp`.
@@ -54,6 +56,82 @@
 //!
 //! Every request has a timeout ([`ClientConfig::timeout`], or per call with
 //! [`CallOptions`]); every failure is an [`Error`] that names its cause.
+//!
+//! ## Using it from async code
+//!
+//! No async runtime is needed, and any will do:
+//!
+//! * **Futures of the requests.** Each request method has an async form, named as it
+//!   with `_async` added, taking the same arguments: [`call_async`],
+//!   [`call_kw_async`], [`call_with_async`], [`publish_async`], [`publish_kw_async`],
+//!   [`publish_with_async`], [`register_async`], [`register_with_async`],
+//!   [`subscribe_async`] and [`subscribe_with_async`]. Each returns a
+//!   [`ReplyFuture`] of the blocking method's result. The connection's own I/O thread
+//!   wakes the task when the answer comes, and at the request's deadline with
+//!   [`Error::Timeout`]: no timer or reactor of a runtime is involved, so tokio,
+//!   async-std, smol and `futures::executor` all work. The futures are `Send` and
+//!   `'static` (they hold a handle to the client), so they can be spawned; dropping
+//!   one cancels its call at the router.
+//! * **Sending is a short step.** The request is sent when the method is called, by
+//!   the calling thread: it takes the connection's lock, which it may wait for
+//!   briefly (others hold it only for short, bounded steps, such as reading at most
+//!   64 frames), and writes the request, with whatever other threads queued
+//!   meanwhile, to the socket without blocking. It never waits for the router, nor
+//!   for room in the connection's command queue: when 4,096 commands already wait
+//!   because the socket takes nothing more, the future fails at once with
+//!   [`Error::Timeout`].
+//! * **The rest of the API blocks.** [`Client::connect`], [`unregister`],
+//!   [`unsubscribe`], [`start_call`] and its [`Call`], [`close`] (which waits, at most
+//!   5 s, for the router's GOODBYE, as dropping the last handle does) and the
+//!   blocking request methods put the calling thread to sleep: from async code, call
+//!   them through `tokio::task::spawn_blocking` or your runtime's equivalent. On a
+//!   current-thread runtime a blocking call in a task stops every other task until it
+//!   returns.
+//! * **Handlers stay plain closures** and run on the client's worker pool, never on
+//!   the executor: a handler needs no `block_on`, it may block and call the blocking
+//!   API (of the same client too), and it runs even while the executor's threads are
+//!   busy, so a task can await a call of a procedure its own client registered. To
+//!   hand work to a runtime, a handler uses the runtime's handle (e.g.
+//!   `tokio::runtime::Handle::spawn`) and waits for the answer on a channel.
+//!
+//! ```no_run
+//! use izaber_wamp::{CallResult, Client, ClientConfig};
+//!
+//! async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//!     let config = ClientConfig::new("ws://127.0.0.1:8080", "izaber");
+//!     // Connecting blocks until the session is joined: off the executor's thread.
+//!     let client = tokio::task::spawn_blocking(move || Client::connect(config)).await??;
+//!     client
+//!         .register_async("com.example.add", |inv| {
+//!             let (a, b): (i64, i64) = inv.args_as()?;
+//!             Ok(CallResult::value(a + b)?)
+//!         })
+//!         .await?;
+//!     let sum: i64 = client.call_async("com.example.add", (2, 3)).await?.arg(0)?;
+//!     assert_eq!(sum, 5);
+//!     tokio::task::spawn_blocking(move || client.close()).await??;
+//!     Ok(())
+//! }
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! runtime.block_on(run())?;
+//! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+//! ```
+//!
+//! [`call_async`]: Client::call_async
+//! [`call_kw_async`]: Client::call_kw_async
+//! [`call_with_async`]: Client::call_with_async
+//! [`publish_async`]: Client::publish_async
+//! [`publish_kw_async`]: Client::publish_kw_async
+//! [`publish_with_async`]: Client::publish_with_async
+//! [`register_async`]: Client::register_async
+//! [`register_with_async`]: Client::register_with_async
+//! [`subscribe_async`]: Client::subscribe_async
+//! [`subscribe_with_async`]: Client::subscribe_with_async
+//! [`unregister`]: Client::unregister
+//! [`unsubscribe`]: Client::unsubscribe
+//! [`start_call`]: Client::start_call
+//! [`close`]: Client::close
 //!
 //! ## Cargo features
 //!
@@ -121,7 +199,8 @@ pub use client::{
     Call, CallOptions, CallResult, Client, ClientConfig, Concurrency, Event, EventDetails,
     HandlerError, HandlerResult, Hooks, InboundLimits, Invocation, InvocationDetails, InvokePolicy,
     Overflow, Ppt, PublishOptions, QueueConfig, QueueLimits, QueueStats, ReconnectPolicy,
-    RegisterOptions, Registration, SessionInfo, Stats, SubscribeOptions, Subscription, Transparent,
+    RegisterOptions, Registration, ReplyFuture, SessionInfo, Stats, SubscribeOptions, Subscription,
+    Transparent,
 };
 pub use error::{ConnectFailure, Error, Result, WampError};
 pub use event_loop::ConnectionState;

@@ -257,6 +257,7 @@ fn outcome_of(error: &Error) -> &str {
         Error::Serialization(_) => "serialization",
         Error::ProtocolViolation(_) => "protocol_violation",
         Error::Config(_) | Error::FeatureDisabled { .. } => "config",
+        Error::WouldDeadlock { .. } => "would_deadlock",
     }
 }
 

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::scenarios::wait_until;
+use common::scenarios::{register_waiter, wait_until};
 use common::{shared_router, Peer};
 use izaber_wamp::{
     CallOptions, CallResult, CancelMode, Client, ClientConfig, Error, HandlerError, Ppt,
@@ -94,20 +94,6 @@ fn our_callee_sends_progressive_results_to_an_autobahn_caller() {
         rx.recv_timeout(Duration::from_secs(5)).expect("ran"),
         Err(Error::InvalidOption { .. })
     ));
-}
-
-/// A procedure that waits until its caller cancels, reporting each interrupt's mode.
-fn register_waiter(client: &Client, uri: &str) -> mpsc::Receiver<Option<CancelMode>> {
-    let (tx, rx) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    client
-        .register(uri, move |inv| {
-            inv.wait_interrupted(Duration::from_secs(10));
-            let _ = tx.lock().expect("lock").send(inv.interrupt_mode());
-            Ok(CallResult::value("finished anyway")?)
-        })
-        .expect("register");
-    rx
 }
 
 #[test]

@@ -1,10 +1,15 @@
-//! The blocking client handle.
+//! The client handle.
 //!
-//! * `requests.rs`: the request methods (`call`, `register`, `publish`, ...).
+//! * `requests.rs`: the request methods (`call`, `register`, `publish`, ...) and the
+//!   builders of their requests.
+//! * `async_requests.rs`: their async forms (`call_async`, ...) and [`ReplyFuture`].
+//! * `pending.rs`: a request from its building to its answer, waited on blocking
+//!   or polled as a future.
 //! * `dispatch.rs`: running handlers and hooks on the worker pool.
 //! * `config.rs`, `options.rs`: connection settings and per-request options.
 //! * `handler.rs`: what handlers receive and return.
 
+mod async_requests;
 mod call;
 mod concurrency;
 mod config;
@@ -15,12 +20,14 @@ pub(crate) mod hooks;
 mod invocation;
 mod options;
 pub(crate) mod payload;
+mod pending;
 mod ppt;
 mod requests;
 mod scheduler;
 mod session_info;
 mod stats;
 
+pub use async_requests::ReplyFuture;
 pub use call::Call;
 pub use concurrency::{Concurrency, InboundLimits, Overflow, QueueConfig, QueueLimits};
 pub use config::{ClientConfig, ReconnectPolicy};
@@ -49,8 +56,11 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// A connection to a WAMP router: cheap to clone, safe to share between threads.
 ///
-/// Every method blocks until the router answers or the request's timeout passes.
-/// Requests from many threads are multiplexed over the one connection. The
+/// Every method blocks until the router answers or the request's timeout passes,
+/// but the `*_async` forms ([`call_async`](Client::call_async), ...), which return a
+/// [`ReplyFuture`] instead (see [Using it from async
+/// code](crate#using-it-from-async-code)). Requests from many threads and tasks are
+/// multiplexed over the one connection. The
 /// connection closes (with a GOODBYE) on [`close`](Client::close) or when the last
 /// clone is dropped.
 ///

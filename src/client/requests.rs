@@ -1,35 +1,30 @@
-//! The request methods of [`Client`]: each builds a request, hands it to the event
-//! loop and waits on its reply slot, at most until the request's deadline.
+//! The request methods of [`Client`]: each builds its request once (the private
+//! `*_request` builders below), hands it to the event loop and waits on its reply
+//! slot, at most until the request's deadline. The async forms
+//! (`async_requests.rs`) use the same builders.
 
 use super::concurrency::Overflow;
 use super::dispatch::{LaneHandler, LaneOptions};
 use super::payload::{to_args, to_kwargs};
+use super::pending::{Finish, Prepared, Room};
 use super::ppt::Ppt;
 use super::{
     Call, CallOptions, CallResult, Client, Event, HandlerResult, Invocation, PublishOptions,
     RegisterOptions, Registration, SubscribeOptions, Subscription,
 };
 use crate::error::{Error, Result};
-use crate::event_loop::{Body, Command, Operation, Replier, Request, SendError, Token};
+use crate::event_loop::{Body, Operation, Replier};
 use crate::proto::id::PublicationId;
 use crate::proto::message::Payload;
 use crate::proto::session::Reply;
-use crate::sync::{slot, stream};
+use crate::sync::stream;
 use crate::trace;
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Progressive results a started call keeps for its reader before dropping the oldest.
 const PROGRESS_BACKLOG: usize = 1024;
-
-/// The instant `timeout` from now, or far in the future for an enormous timeout.
-fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout)
-        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(now)
-}
 
 impl Client {
     /// Calls `procedure` with positional `args` (a tuple, array or `Vec`; `()` for none).
@@ -80,13 +75,8 @@ impl Client {
         kwargs: impl Serialize,
         options: &CallOptions,
     ) -> Result<CallResult> {
-        let procedure = self.full_uri(procedure);
-        let body = call_body(&procedure, &args, &kwargs, options)?;
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        match self.request(body, timeout, "call", &procedure)? {
-            Reply::Result { details, payload } => Ok(CallResult::received(details, payload)),
-            other => Err(unexpected(other)),
-        }
+        self.call_request(procedure, &args, &kwargs, options)?
+            .wait(self)
     }
 
     /// Starts a call without waiting for it: the [`Call`] yields its progressive
@@ -106,29 +96,28 @@ impl Client {
     ) -> Result<Call> {
         let procedure = self.full_uri(procedure).into_owned();
         let body = call_body(&procedure, &args, &kwargs, options)?;
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        let deadline = deadline_after(timeout);
+        let timeout = self.timeout_or(options.timeout);
         let (updates, receiver) = stream::channel(PROGRESS_BACKLOG);
         // The call's span lives in the `Call`, which records its outcome.
         let span = trace::Span::request("call", &procedure);
+        let request = self.new_request(
+            body,
+            Operation::call(&procedure),
+            timeout,
+            Replier::Stream(updates),
+            span.clone(),
+        );
+        let deadline = request.deadline;
         let sent = {
             let _entered = span.enter();
-            self.send_request(
-                body,
-                timeout,
-                deadline,
-                Replier::Stream(updates),
-                span.clone(),
-                || Operation::call(&procedure),
-            )
+            self.send_request(request, Room::UntilDeadline)
         };
         if sent.is_err() {
             span.finish(&sent);
         }
-        let key = sent?;
         Ok(Call::new(
             self.clone(),
-            key,
+            sent?,
             procedure,
             timeout,
             deadline,
@@ -182,37 +171,8 @@ impl Client {
     where
         F: Fn(Invocation) -> HandlerResult + Send + Sync + 'static,
     {
-        let procedure = self.full_uri(procedure).into_owned();
-        let register_options = options.to_dict()?;
-        let local = self.inner.next_local_id();
-        let handler = LaneHandler::Procedure {
-            uri: procedure.as_str().into(),
-            handler: Arc::new(handler),
-        };
-        // Invocations run concurrently, as many as their queue allows.
-        let lane = LaneOptions {
-            queue: options.queue_name(),
-            ordered: false,
-            overflow: Overflow::Backpressure,
-            inline: options.inline,
-        };
-        self.inner.dispatcher.add(local, handler, &lane)?;
-        let body = Body::Register {
-            local,
-            procedure: procedure.clone(),
-            options: register_options,
-        };
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        match self.request(body, timeout, "register", &procedure) {
-            Ok(Reply::Registered(_)) => Ok(Registration {
-                id: local,
-                procedure,
-            }),
-            other => {
-                self.inner.dispatcher.remove(local);
-                Err(other.map_or_else(|e| e, unexpected))
-            }
-        }
+        self.register_request(procedure, options, handler)?
+            .wait(self)
     }
 
     /// Removes a registration.
@@ -226,8 +186,7 @@ impl Client {
         let result = self.request(
             Body::Unregister { local },
             self.inner.config.timeout,
-            "unregister",
-            &registration.procedure,
+            Operation::new("unregister", &registration.procedure),
         );
         // The loop forgot it at once, whatever the router says.
         self.inner.dispatcher.remove(local);
@@ -262,33 +221,7 @@ impl Client {
     where
         F: Fn(Event) + Send + Sync + 'static,
     {
-        let topic = self.full_uri(topic).into_owned();
-        let subscribe_options = options.to_dict()?;
-        let local = self.inner.next_local_id();
-        let handler = LaneHandler::Topic {
-            uri: topic.as_str().into(),
-            handler: Arc::new(handler),
-        };
-        let lane = LaneOptions {
-            queue: options.queue_name(),
-            ordered: options.ordered,
-            overflow: options.overflow,
-            inline: options.inline,
-        };
-        self.inner.dispatcher.add(local, handler, &lane)?;
-        let body = Body::Subscribe {
-            local,
-            topic: topic.clone(),
-            options: subscribe_options,
-        };
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        match self.request(body, timeout, "subscribe", &topic) {
-            Ok(Reply::Subscribed(_)) => Ok(Subscription { id: local, topic }),
-            other => {
-                self.inner.dispatcher.remove(local);
-                Err(other.map_or_else(|e| e, unexpected))
-            }
-        }
+        self.subscribe_request(topic, options, handler)?.wait(self)
     }
 
     /// Removes a subscription.
@@ -302,8 +235,7 @@ impl Client {
         let result = self.request(
             Body::Unsubscribe { local },
             self.inner.config.timeout,
-            "unsubscribe",
-            &subscription.topic,
+            Operation::new("unsubscribe", &subscription.topic),
         );
         self.inner.dispatcher.remove(local);
         result.map(drop)
@@ -350,102 +282,175 @@ impl Client {
         kwargs: impl Serialize,
         options: &PublishOptions,
     ) -> Result<Option<PublicationId>> {
-        let topic = self.full_uri(topic);
-        let payload = Payload::new(to_args(&args)?, to_kwargs(&kwargs)?);
-        if options.ppt.is_some() {
-            Ppt::check_payload(&payload)?;
-        }
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        let body = Body::Publish {
-            topic: topic.clone().into_owned(),
-            options: options.to_dict()?,
-            payload,
-        };
-        match self.request(body, timeout, "publish", &topic)? {
-            Reply::Published(id) => Ok(options.is_acknowledged().then_some(PublicationId::new(id))),
-            other => Err(unexpected(other)),
-        }
+        self.publish_request(topic, &args, &kwargs, options)?
+            .wait(self)
     }
 
-    /// Hands a request of `kind` (`call`, `register`, ...) on `uri` to the loop and
-    /// waits for its answer until its deadline, inside the request's span.
-    fn request(
-        &self,
-        body: Body,
-        timeout: Duration,
-        kind: &'static str,
-        uri: &str,
-    ) -> Result<Reply> {
-        let span = trace::Span::request(kind, uri);
-        let _entered = span.enter();
-        let operation = || Operation::new(kind, uri);
-        // An unacknowledged publication is done once written (or queued to be); in an
-        // inline handler it is handed over without waiting, anything else is refused.
-        let on_io_thread = self.inner.commands.on_io_thread();
-        if on_io_thread && !body.completes_when_sent() {
-            self.inner.may_wait(|| operation().to_string())?;
-        }
-        let deadline = deadline_after(timeout);
-        let wait_until = if on_io_thread {
-            Instant::now()
-        } else {
-            deadline
+    /// Hands a request to the loop and waits for its answer until its deadline.
+    fn request(&self, body: Body, timeout: Duration, operation: Operation) -> Result<Reply> {
+        let prepared = Prepared {
+            body,
+            timeout,
+            operation,
+            handler: None,
+            finish: Box::new(Ok),
         };
-        let (reply, outcome) = slot::channel();
-        let result = self
-            .send_request(
-                body,
-                timeout,
-                deadline,
-                Replier::Slot(reply),
-                span.clone(),
-                operation,
-            )
-            .and_then(|_| match outcome.recv_until(wait_until) {
-                Ok(result) => result,
-                Err(slot::RecvError::Timeout) if on_io_thread => Ok(Reply::Published(0)),
-                Err(slot::RecvError::Timeout) => Err(operation().timed_out(timeout)),
-                Err(slot::RecvError::Disconnected) => Err(self.inner.ended()),
-            });
-        span.finish(&result);
-        result
+        prepared.wait(self)
     }
 }
 
+/// The request builders, one per kind of request, shared by the blocking methods
+/// and their async forms: everything a method checks and prepares before its request
+/// is handed to the loop, and what the reply becomes.
 impl Client {
-    /// Hands a request to the loop; returns its key.
-    fn send_request(
-        &self,
-        body: Body,
-        timeout: Duration,
-        deadline: Instant,
-        reply: Replier,
-        span: trace::Span,
-        operation: impl Fn() -> Operation,
-    ) -> Result<Token> {
-        if self.inner.closed.load(std::sync::atomic::Ordering::Acquire) {
-            return Err(Error::Closed);
-        }
-        let key = self.inner.commands.next_key();
-        let request = Request {
-            key,
-            body,
-            operation: operation(),
-            timeout,
-            deadline,
-            reply,
-            span,
-        };
-        match self
-            .inner
-            .commands
-            .send(Command::Request(request), deadline)
-        {
-            Ok(()) => Ok(key),
-            Err(SendError::Stopped) => Err(self.inner.ended()),
-            Err(SendError::Full) => Err(operation().timed_out(timeout)),
-        }
+    /// The request's timeout: its own, or the client's.
+    fn timeout_or(&self, timeout: Option<Duration>) -> Duration {
+        timeout.unwrap_or(self.inner.config.timeout)
     }
+
+    pub(super) fn call_request(
+        &self,
+        procedure: &str,
+        args: &impl Serialize,
+        kwargs: &impl Serialize,
+        options: &CallOptions,
+    ) -> Result<Prepared<CallResult>> {
+        let procedure = self.full_uri(procedure);
+        Ok(Prepared {
+            body: call_body(&procedure, args, kwargs, options)?,
+            timeout: self.timeout_or(options.timeout),
+            operation: Operation::call(&procedure),
+            handler: None,
+            finish: Box::new(|reply| match reply {
+                Reply::Result { details, payload } => Ok(CallResult::received(details, payload)),
+                other => Err(unexpected(other)),
+            }),
+        })
+    }
+
+    pub(super) fn publish_request(
+        &self,
+        topic: &str,
+        args: &impl Serialize,
+        kwargs: &impl Serialize,
+        options: &PublishOptions,
+    ) -> Result<Prepared<Option<PublicationId>>> {
+        let topic = self.full_uri(topic);
+        let payload = Payload::new(to_args(args)?, to_kwargs(kwargs)?);
+        if options.ppt.is_some() {
+            Ppt::check_payload(&payload)?;
+        }
+        let acknowledged = options.is_acknowledged();
+        Ok(Prepared {
+            body: Body::Publish {
+                topic: topic.clone().into_owned(),
+                options: options.to_dict()?,
+                payload,
+            },
+            timeout: self.timeout_or(options.timeout),
+            operation: Operation::new("publish", &topic),
+            handler: None,
+            finish: Box::new(move |reply| match reply {
+                Reply::Published(id) => Ok(acknowledged.then_some(PublicationId::new(id))),
+                other => Err(unexpected(other)),
+            }),
+        })
+    }
+
+    /// Adds the handler's lane at once (invocations may arrive as soon as the router
+    /// confirms); the request removes it again unless it succeeds.
+    pub(super) fn register_request<F>(
+        &self,
+        procedure: &str,
+        options: &RegisterOptions,
+        handler: F,
+    ) -> Result<Prepared<Registration>>
+    where
+        F: Fn(Invocation) -> HandlerResult + Send + Sync + 'static,
+    {
+        let procedure = self.full_uri(procedure).into_owned();
+        let register_options = options.to_dict()?;
+        let local = self.inner.next_local_id();
+        let handler = LaneHandler::Procedure {
+            uri: procedure.as_str().into(),
+            handler: Arc::new(handler),
+        };
+        // Invocations run concurrently, as many as their queue allows.
+        let lane = LaneOptions {
+            queue: options.queue_name(),
+            ordered: false,
+            overflow: Overflow::Backpressure,
+            inline: options.inline,
+        };
+        self.inner.dispatcher.add(local, handler, &lane)?;
+        let registration = Registration {
+            id: local,
+            procedure: procedure.clone(),
+        };
+        Ok(Prepared {
+            operation: Operation::new("register", &procedure),
+            body: Body::Register {
+                local,
+                procedure,
+                options: register_options,
+            },
+            timeout: self.timeout_or(options.timeout),
+            handler: Some(local),
+            finish: made(registration, |reply| matches!(reply, Reply::Registered(_))),
+        })
+    }
+
+    /// As [`register_request`](Self::register_request), for a topic.
+    pub(super) fn subscribe_request<F>(
+        &self,
+        topic: &str,
+        options: &SubscribeOptions,
+        handler: F,
+    ) -> Result<Prepared<Subscription>>
+    where
+        F: Fn(Event) + Send + Sync + 'static,
+    {
+        let topic = self.full_uri(topic).into_owned();
+        let subscribe_options = options.to_dict()?;
+        let local = self.inner.next_local_id();
+        let handler = LaneHandler::Topic {
+            uri: topic.as_str().into(),
+            handler: Arc::new(handler),
+        };
+        let lane = LaneOptions {
+            queue: options.queue_name(),
+            ordered: options.ordered,
+            overflow: options.overflow,
+            inline: options.inline,
+        };
+        self.inner.dispatcher.add(local, handler, &lane)?;
+        let subscription = Subscription {
+            id: local,
+            topic: topic.clone(),
+        };
+        Ok(Prepared {
+            operation: Operation::new("subscribe", &topic),
+            body: Body::Subscribe {
+                local,
+                topic,
+                options: subscribe_options,
+            },
+            timeout: self.timeout_or(options.timeout),
+            handler: Some(local),
+            finish: made(subscription, |reply| matches!(reply, Reply::Subscribed(_))),
+        })
+    }
+}
+
+/// What a REGISTER or SUBSCRIBE makes: `handle` once the router confirms.
+fn made<T: Send + Sync + 'static>(handle: T, confirms: fn(&Reply) -> bool) -> Finish<T> {
+    Box::new(move |reply| {
+        if confirms(&reply) {
+            Ok(handle)
+        } else {
+            Err(unexpected(reply))
+        }
+    })
 }
 
 /// The CALL of `procedure`, checked.

@@ -89,7 +89,9 @@ impl CommandSender {
 
     /// Queues the command and handles the queue on this thread, as soon as the lock
     /// is free; the I/O thread is woken only when it must notice something. Waits for
-    /// room in the queue until `deadline`.
+    /// room in the queue until `deadline`: with a deadline already passed (async
+    /// callers, drops) not at all. The rest is short and never sleeps but for the
+    /// lock: the socket is non-blocking, and a full one stops the handling.
     pub fn send(&self, command: Command, deadline: Instant) -> Result<(), SendError> {
         match self.channel.send_deadline(command, deadline) {
             Ok(()) => {}

@@ -116,11 +116,12 @@ impl Body {
 }
 
 /// What a request does, for messages: `call com.example.add`. The one place where
-/// the operation text of timeouts and logs is made.
+/// the operation text of timeouts and logs is made. Cheap to clone (the URI is
+/// shared): the loop's table and a waiting caller each keep one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Operation {
     kind: &'static str,
-    uri: String,
+    uri: std::sync::Arc<str>,
 }
 
 impl Operation {
@@ -134,8 +135,13 @@ impl Operation {
     pub fn new(kind: &'static str, uri: &str) -> Self {
         Operation {
             kind,
-            uri: uri.to_owned(),
+            uri: uri.into(),
         }
+    }
+
+    /// What kind of request it is (`call`, `publish`, ...).
+    pub fn kind(&self) -> &'static str {
+        self.kind
     }
 
     /// The URI it is about.

@@ -162,13 +162,24 @@ impl<T> Receiver<T> {
             }
         }
     }
+
+    /// Stops waiting: later sends are refused. Returns the value if one was sent and
+    /// not taken yet, so a caller that gives up can still act on an answer that beat
+    /// it (one atomic step: a racing send is either in the value or refused).
+    pub fn close(&self) -> Option<T> {
+        let state = std::mem::replace(&mut *self.slot.state.lock(), State::Closed);
+        match state {
+            State::Sent(value) => Some(value),
+            State::Empty(_) | State::Closed => None,
+        }
+    }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        // A value nobody will take is dropped here, and later sends are refused.
-        let state = std::mem::replace(&mut *self.slot.state.lock(), State::Closed);
-        drop(state);
+        // A value nobody will take is dropped here (outside the slot's lock), and
+        // later sends are refused.
+        drop(self.close());
     }
 }
 
@@ -223,6 +234,16 @@ mod tests {
         let (sender, receiver) = channel();
         drop(receiver);
         assert_eq!(sender.send(3), Err(3));
+    }
+
+    #[test]
+    fn closing_returns_a_value_not_taken_and_refuses_later_ones() {
+        let (sender, receiver) = channel();
+        sender.send(4).expect("the receiver waits");
+        assert_eq!(receiver.close(), Some(4));
+        let (sender, receiver) = channel::<u8>();
+        assert_eq!(receiver.close(), None);
+        assert_eq!(sender.send(5), Err(5));
     }
 
     #[test]
@@ -285,6 +306,22 @@ mod loom_tests {
             let dropping = thread::spawn(move || LoopLock::<()>::default().with(|()| drop(sender)));
             assert_eq!(receiver.recv_until(deadline), Err(RecvError::Disconnected));
             dropping.join().expect("the sender");
+        });
+    }
+
+    #[test]
+    fn a_send_racing_a_close_is_taken_by_the_closer_or_refused_never_both_nor_neither() {
+        // An async caller that gives up (a dropped future) closes its slot while the
+        // answer may be arriving; it must learn of an answer that got in first.
+        model::check("slot: a send racing a close", 0, || {
+            let (sender, receiver) = channel::<u32>();
+            let sending = thread::spawn(move || send_under_the_loop_lock(sender, 5));
+            let taken = receiver.close();
+            let sent = sending.join().expect("the sender");
+            match (taken, sent) {
+                (Some(5), Ok(())) | (None, Err(5)) => {}
+                other => panic!("taken and refused, or lost: {other:?}"),
+            }
         });
     }
 

@@ -1,11 +1,27 @@
 //! Scenarios every transport and serializer must pass, shared by the test files.
 
-use izaber_wamp::{CallResult, Client, Dict, HandlerResult, Invocation, Value};
+use izaber_wamp::{CallResult, CancelMode, Client, Dict, HandlerResult, Invocation, Value};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A procedure handler that answers with its own arguments.
 pub fn echo(inv: Invocation) -> HandlerResult {
     Ok(CallResult::from_values(inv.args, inv.kwargs))
+}
+
+/// Registers `uri` as a procedure that waits (up to 10 s) until its caller cancels,
+/// reporting each interrupt's mode (`None`: it was never interrupted).
+pub fn register_waiter(client: &Client, uri: &str) -> mpsc::Receiver<Option<CancelMode>> {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    client
+        .register(uri, move |inv| {
+            inv.wait_interrupted(Duration::from_secs(10));
+            let _ = tx.lock().expect("lock").send(inv.interrupt_mode());
+            Ok(CallResult::value("finished anyway")?)
+        })
+        .expect("register");
+    rx
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes.
