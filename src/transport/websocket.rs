@@ -14,9 +14,13 @@ use tungstenite::http::{HeaderValue, Uri};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Message, WebSocket};
 
-/// tungstenite's read size. It zero-fills that much before every read, so it stays
-/// small; [`ReadAhead`] reads the socket in large chunks.
-const READ_BUFFER_SIZE: usize = 8 * 1024;
+/// tungstenite's read size. It zero-fills that much before every read, also before
+/// the read that finds nothing more (two per message), so it stays about the size of
+/// a typical message: 8 KiB made the zeroing most of a small call's instructions
+/// (callgrind: 111 M instructions for 2,000 sequential calls, 80 M with 1 KiB).
+/// [`ReadAhead`] reads the socket in large chunks; a larger message only takes more
+/// copies from it, each zeroing what it copies.
+const READ_BUFFER_SIZE: usize = 1024;
 
 /// An open WebSocket carrying one WAMP message per WebSocket message.
 pub(crate) struct WebSocketTransport {
