@@ -1,12 +1,15 @@
 //! Handing commands to the event loop.
 //!
-//! A thread with a [`Command`] queues it on a bounded channel, takes the loop's lock
-//! and handles the queue itself, sending the message from its own thread: a call then
-//! costs no wake-up of the I/O thread on the way out. Whoever holds the lock drains
-//! the whole queue, so commands from threads waiting for the lock go out together in
-//! one socket flush, in order. The I/O thread is woken (through the waker, skipped
-//! when a wake is already pending) only when it must notice something: an earlier
-//! deadline, room to read again, or its end.
+//! A thread with a [`Command`] queues it on a bounded channel and, if the loop's lock
+//! is free, takes it and handles the queue itself, sending the message from its own
+//! thread: a call then costs no wake-up of the I/O thread on the way out. If another
+//! thread holds the lock, the command is left to it
+//! ([`LoopLock::drain_or_leave`](crate::sync::lock::LoopLock::drain_or_leave)):
+//! whoever holds the lock drains the whole queue, so commands from many threads go out
+//! together in one socket flush, in order, and no thread queues for the lock. The I/O
+//! thread is woken (through the waker, skipped when a wake is already pending) only
+//! when it must notice something: an earlier deadline, room to read again, or its
+//! end.
 
 use super::requests::{Request, Token};
 use super::{Core, EventLoop};
@@ -87,11 +90,12 @@ impl CommandSender {
         super::inbound::Wakeup(Arc::clone(&self.waker))
     }
 
-    /// Queues the command and handles the queue on this thread, as soon as the lock
-    /// is free; the I/O thread is woken only when it must notice something. Waits for
-    /// room in the queue until `deadline`: with a deadline already passed (async
-    /// callers, drops) not at all. The rest is short and never sleeps but for the
-    /// lock: the socket is non-blocking, and a full one stops the handling.
+    /// Queues the command and handles the queue on this thread if the loop's lock is
+    /// free (else its holder does); the I/O thread is woken only when it must notice
+    /// something. Waits for room in the queue until `deadline`: with a deadline
+    /// already passed (async callers, drops) not at all. The rest is short and never
+    /// sleeps: the lock is only tried, the socket is non-blocking, and a full one stops
+    /// the handling.
     pub fn send(&self, command: Command, deadline: Instant) -> Result<(), SendError> {
         match self.channel.send_deadline(command, deadline) {
             Ok(()) => {}
@@ -104,14 +108,17 @@ impl CommandSender {
             self.waker.wake();
             return Ok(());
         }
-        let must_wake = self.core.with(|core| match core.as_mut() {
-            Some(event_loop) => {
-                event_loop.handle_queued_commands();
-                event_loop.pump();
-                event_loop.needs_attention()
-            }
-            None => true,
-        });
+        let must_wake = self.core.drain_or_leave(
+            || !self.channel.is_empty(),
+            |core| match core.as_mut() {
+                Some(event_loop) => {
+                    event_loop.handle_queued_commands();
+                    event_loop.pump();
+                    event_loop.needs_attention()
+                }
+                None => true,
+            },
+        );
         if must_wake {
             self.waker.wake();
         }

@@ -39,7 +39,7 @@ use crate::proto::message::Payload;
 use crate::proto::session::{CancelMode, Output, SessionConfig};
 use crate::proto::value::Dict;
 use crate::proto::WampError;
-use crate::sync::lock::LoopLock;
+use crate::sync::lock::{work_left_after_release, LoopLock};
 use crate::trace;
 use crate::transport::{self, ConnectOptions, Received};
 use crossbeam_channel::{Receiver, Sender};
@@ -266,10 +266,15 @@ pub(crate) fn is_io_thread_of(core: &Core) -> bool {
 fn run(core: &Core, mut poll: Poll) {
     IO_THREAD_OF.with(|of| of.set(loop_identity(core)));
     let mut events = Events::with_capacity(64);
-    let inbox = core.with(|slot| {
-        slot.as_ref()
-            .map(|event_loop| Arc::clone(&event_loop.inbox))
-    });
+    let (inbox, queue) = core
+        .with(|slot| {
+            slot.as_ref()
+                .map(|event_loop| (Arc::clone(&event_loop.inbox), event_loop.commands.clone()))
+        })
+        .unzip();
+    let queue = queue.flatten();
+    // Commands queued while this thread held the lock were left to it.
+    let commands_left = || queue.as_ref().is_some_and(|q| !q.is_empty());
     loop {
         let next = core.with(|slot| {
             let event_loop = slot.as_mut()?;
@@ -294,7 +299,7 @@ fn run(core: &Core, mut poll: Poll) {
             Some(Err(finished)) => return drop(finished),
             None => return,
         };
-        let timeout = if more_to_read {
+        let timeout = if more_to_read || work_left_after_release(commands_left) {
             Some(Duration::ZERO)
         } else {
             sleep_until.map(|d| d.saturating_duration_since(Instant::now()))

@@ -19,8 +19,19 @@
 //!    that may be reached under the lock (a value dropped there) checks
 //!    [`in_locked_section`] and hands its work to the I/O thread instead. Nesting is
 //!    caught by a debug assertion.
+//!
+//! # Work for whoever holds the lock
+//!
+//! A thread with work for the loop (a request to write) queues it and does not wait
+//! for the lock: if another thread holds it, that thread does the work too
+//! ([`LoopLock::drain_or_leave`]). Many requests then go out in one write, and their
+//! threads go straight to waiting for their answers instead of queueing for the lock
+//! (where each release would wake the next). For no work to be left behind, every
+//! holder looks at the queue again after releasing the lock
+//! ([`work_left_after_release`]) and drains what it finds: a queued item is either
+//! seen there or finds the lock free (SeqCst fences on both sides order the two).
 
-use super::prim::{const_thread_local, Arc, Mutex};
+use super::prim::{const_thread_local, fence, Arc, Mutex, Ordering};
 use std::cell::RefCell;
 
 /// Something a sleeping thread waits on.
@@ -49,6 +60,44 @@ impl<T> LoopLock<T> {
         section(&mut guard)
         // The guard is dropped before `_deferred`: the lock is free when they wake.
     }
+
+    /// As [`with`](Self::with) if the lock is free; `None` without waiting if not.
+    pub fn try_with<R>(&self, section: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let _deferred = Deferred::begin();
+        let mut guard = self.inner.try_lock()?;
+        Some(section(&mut guard))
+    }
+
+    /// Work was queued for the loop: drains it with `drain` under the lock, unless
+    /// another thread holds the lock, which then drains it (see the module docs).
+    /// `pending` tells whether work is queued; `drain` returns whether the I/O thread
+    /// must be woken. Returns whether any drain asked for that.
+    pub fn drain_or_leave(
+        &self,
+        pending: impl Fn() -> bool,
+        mut drain: impl FnMut(&mut T) -> bool,
+    ) -> bool {
+        let mut wake = false;
+        loop {
+            // Orders the caller's queueing before the look at the lock, against a
+            // holder's release before its look at the queue.
+            fence(Ordering::SeqCst);
+            match self.try_with(&mut drain) {
+                Some(asked) => wake |= asked,
+                None => return wake,
+            }
+            if !work_left_after_release(&pending) {
+                return wake;
+            }
+        }
+    }
+}
+
+/// Whether work is still queued after this thread released the lock: then it must
+/// drain it, as nobody else may have seen it (see the module docs).
+pub(crate) fn work_left_after_release(pending: impl Fn() -> bool) -> bool {
+    fence(Ordering::SeqCst);
+    pending()
 }
 
 /// The deferred wake-ups of one locked section; wakes them when dropped, also when
@@ -269,6 +318,60 @@ mod loom_tests {
     #[test]
     fn a_deferred_wake_arrives_after_the_lock_is_released_exactly_once() {
         model::check("lock: deferred wake", 0, || deferred_wake(false));
+    }
+
+    /// A queue of work as the loop's command channel, counted: `queued` items wait,
+    /// `drained` were handled under the lock.
+    #[derive(Default)]
+    struct Work {
+        queued: crate::sync::prim::AtomicUsize,
+        drained: crate::sync::prim::AtomicUsize,
+    }
+
+    impl Work {
+        /// Queues one item, then leaves it to the lock's holder or drains it.
+        fn send(&self, lock: &LoopLock<()>) {
+            self.queued.fetch_add(1, Ordering::SeqCst);
+            lock.drain_or_leave(|| self.pending(), |()| self.drain());
+        }
+
+        fn pending(&self) -> bool {
+            self.queued.load(Ordering::SeqCst) > 0
+        }
+
+        fn drain(&self) -> bool {
+            let items = self.queued.swap(0, Ordering::SeqCst);
+            self.drained.fetch_add(items, Ordering::SeqCst);
+            false
+        }
+    }
+
+    #[test]
+    fn work_left_to_the_holder_of_the_lock_is_never_stranded() {
+        model::check("lock: drain or leave", 0, || {
+            let lock = Arc::new(LoopLock::<()>::default());
+            let work = Arc::new(Work::default());
+            let senders: Vec<_> = (0..2)
+                .map(|_| {
+                    let (lock, work) = (Arc::clone(&lock), Arc::clone(&work));
+                    thread::spawn(move || work.send(&lock))
+                })
+                .collect();
+            // The I/O thread: one pass under the lock, then the look at the queue
+            // before it would sleep, draining what it finds.
+            lock.with(|()| work.drain());
+            while work_left_after_release(|| work.pending()) {
+                lock.with(|()| work.drain());
+            }
+            for sender in senders {
+                sender.join().expect("a sender");
+            }
+            assert_eq!(
+                work.drained.load(Ordering::SeqCst),
+                2,
+                "every item was drained by the time every thread stopped looking"
+            );
+        });
     }
 
     #[test]

@@ -94,6 +94,19 @@ pub(crate) mod model {
             }
         }
 
+        pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            let mut locked = self.flag();
+            if *locked {
+                return None;
+            }
+            *locked = true;
+            drop(locked);
+            Some(MutexGuard {
+                mutex: self,
+                data: Some(self.data()),
+            })
+        }
+
         fn flag(&self) -> loom::sync::MutexGuard<'_, bool> {
             self.locked.lock().expect("never held while user code runs")
         }
