@@ -11,6 +11,14 @@ use std::time::Duration;
 pub use crate::proto::WampError;
 
 /// Shorthand for `Result<T, izaber_wamp::Error>`.
+///
+/// ```
+/// use izaber_wamp::{Client, Result};
+///
+/// fn add(client: &Client, a: i64, b: i64) -> Result<i64> {
+///     client.call("com.example.add", (a, b))?.arg(0)
+/// }
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in izaber-wamp. Each variant names its cause.

@@ -284,6 +284,16 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
 }
 
 /// The result type of procedure handlers.
+///
+/// ```
+/// use izaber_wamp::{CallResult, HandlerResult, Invocation};
+///
+/// fn add(inv: Invocation) -> HandlerResult {
+///     let (a, b): (i64, i64) = inv.args_as()?;
+///     Ok(CallResult::value(a + b)?)
+/// }
+/// // client.register("com.example.add", add)?;
+/// ```
 pub type HandlerResult = Result<CallResult, HandlerError>;
 
 /// A registration made by this client; pass it to [`Client::unregister`].

@@ -41,6 +41,14 @@ use serde::de::Unexpected;
 use std::collections::BTreeMap;
 
 /// A WAMP dictionary (Options, Details, ArgumentsKw): string keys.
+///
+/// ```
+/// use izaber_wamp_proto::{Dict, Value};
+///
+/// let mut options = Dict::new();
+/// options.insert("acknowledge".into(), Value::Bool(true));
+/// assert_eq!(Value::Dict(options).to_string(), r#"{"acknowledge":true}"#);
+/// ```
 pub type Dict = BTreeMap<String, Value>;
 
 /// A dynamically typed WAMP payload value.
