@@ -321,7 +321,8 @@ pub enum Output<C> {
         last: bool,
     },
     /// The caller canceled an invocation we are running (INTERRUPT); its answer is no
-    /// longer wanted. For `kill` the session already answered `wamp.error.canceled`.
+    /// longer wanted. Unless the mode is `killnowait`, the session already answered
+    /// `wamp.error.canceled`.
     Interrupt {
         /// The INVOCATION request ID.
         request: u64,
