@@ -11,9 +11,35 @@ use std::time::Duration;
 pub use crate::proto::WampError;
 
 /// Shorthand for `Result<T, izaber_wamp::Error>`.
+///
+/// ```
+/// use izaber_wamp::{Client, Result};
+///
+/// fn add(client: &Client, a: i64, b: i64) -> Result<i64> {
+///     client.call("com.example.add", (a, b))?.arg(0)
+/// }
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in izaber-wamp. Each variant names its cause.
+///
+/// ```
+/// use izaber_wamp::{Error, WampError};
+///
+/// fn explain(err: &Error) -> String {
+///     match err {
+///         Error::Wamp(e) if e.uri == "wamp.error.no_such_procedure" => "nobody offers it".into(),
+///         Error::Timeout { after, .. } => format!("no answer within {after:?}"),
+///         Error::Connect { kind, .. } => format!("cannot connect ({kind:?})"),
+///         other => other.to_string(),
+///     }
+/// }
+///
+/// let err = Error::from(WampError::new("wamp.error.no_such_procedure"));
+/// assert_eq!(err.wamp_uri(), Some("wamp.error.no_such_procedure"));
+/// assert_eq!(explain(&err), "nobody offers it");
+/// assert_eq!(explain(&Error::Closed), "the client is closed");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Error {

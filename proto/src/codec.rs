@@ -19,6 +19,21 @@ use std::str::FromStr;
 /// Every variant exists in every build; MessagePack and CBOR work only when their
 /// Cargo feature is enabled ([`Serializer::is_compiled_in`]), otherwise encoding and
 /// decoding fail with [`CodecError::FeatureDisabled`].
+///
+/// ```
+/// use izaber_wamp_proto::message::Message;
+/// use izaber_wamp_proto::{Dict, Serializer};
+///
+/// let serializer: Serializer = "json".parse()?;
+/// assert_eq!(serializer.subprotocol(), "wamp.2.json");
+/// assert_eq!(Serializer::from_subprotocol("wamp.2.json"), Some(serializer));
+///
+/// let goodbye = Message::Goodbye { details: Dict::new(), reason: "wamp.close.normal".into() };
+/// let frame = serializer.encode(goodbye.clone())?;
+/// assert_eq!(frame, br#"[6,{},"wamp.close.normal"]"#);
+/// assert_eq!(serializer.decode(&frame)?, goodbye);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Serializer {
@@ -35,6 +50,19 @@ pub enum Serializer {
 /// Why a frame could not be decoded or a message could not be encoded.
 ///
 /// Non-exhaustive: later versions may say more, in new variants or fields.
+///
+/// ```
+/// use izaber_wamp_proto::{CodecError, Serializer, Value};
+///
+/// // Valid JSON, but not a WAMP message.
+/// let err = Serializer::Json.decode(b"[999]").unwrap_err();
+/// assert!(matches!(err, CodecError::Malformed(_)));
+/// assert_eq!(err.to_string(), "malformed message: unknown message type 999");
+///
+/// // JSON has no NaN.
+/// let err = Serializer::Json.encode_value(&Value::Float(f64::NAN)).unwrap_err();
+/// assert!(matches!(err, CodecError::Unencodable { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CodecError {
@@ -214,11 +242,37 @@ impl Serializer {
     }
 
     /// Encodes a message.
+    ///
+    /// # Errors
+    ///
+    /// As [`Serializer::encode_value`]: [`CodecError::Unencodable`] or
+    /// [`CodecError::FeatureDisabled`].
+    ///
+    /// ```
+    /// use izaber_wamp_proto::message::{Message, Payload};
+    /// use izaber_wamp_proto::{Dict, Serializer, Value};
+    ///
+    /// let publish = Message::Publish {
+    ///     request: 7,
+    ///     options: Dict::new(),
+    ///     topic: "com.example.news".into(),
+    ///     payload: Payload::new(vec![Value::from("extra!")], Dict::new()),
+    /// };
+    /// let frame = Serializer::Json.encode(publish)?;
+    /// assert_eq!(frame, br#"[16,7,{},"com.example.news",["extra!"]]"#);
+    /// # Ok::<(), izaber_wamp_proto::CodecError>(())
+    /// ```
     pub fn encode(self, message: Message) -> Result<Vec<u8>, CodecError> {
         self.encode_value(&message.into_value())
     }
 
     /// Encodes any value, e.g. a transparent payload's `{"args": .., "kwargs": ..}`.
+    ///
+    /// # Errors
+    ///
+    /// [`CodecError::Unencodable`] when the value holds something the serializer
+    /// cannot carry (for JSON: a NaN or infinite float), and
+    /// [`CodecError::FeatureDisabled`] when the serializer is not compiled in.
     ///
     /// ```
     /// use izaber_wamp_proto::{Serializer, Value};
@@ -236,12 +290,39 @@ impl Serializer {
     }
 
     /// Decodes one frame into a message.
+    ///
+    /// # Errors
+    ///
+    /// As [`Serializer::decode_value`], and [`CodecError::Malformed`] when the bytes
+    /// decode but not to a valid WAMP message (unknown type code, wrong element count
+    /// or type, an ID out of range).
+    ///
+    /// ```
+    /// use izaber_wamp_proto::message::Message;
+    /// use izaber_wamp_proto::{CodecError, Serializer};
+    ///
+    /// let message = Serializer::Json.decode(br#"[2,9129137332,{"authrole":"user"}]"#)?;
+    /// assert!(matches!(message, Message::Welcome { session: 9129137332, .. }));
+    ///
+    /// // WELCOME needs a details dict.
+    /// let err = Serializer::Json.decode(b"[2,9129137332,7]").unwrap_err();
+    /// assert!(matches!(err, CodecError::Malformed(_)));
+    /// # Ok::<(), CodecError>(())
+    /// ```
     pub fn decode(self, bytes: &[u8]) -> Result<Message, CodecError> {
         let value = self.decode_value(bytes)?;
         Message::from_value(value).map_err(CodecError::Malformed)
     }
 
     /// Decodes bytes into a value, with the same bounds as a frame.
+    ///
+    /// # Errors
+    ///
+    /// [`CodecError::Undecodable`] when the bytes are not one valid value of the
+    /// serializer: malformed or truncated, followed by more bytes, nested deeper than
+    /// 128 levels, with a map key that is not a string (MessagePack, CBOR) or a
+    /// `"\0"` string that is not base64 (JSON). [`CodecError::FeatureDisabled`] when
+    /// the serializer is not compiled in.
     pub fn decode_value(self, bytes: &[u8]) -> Result<Value, CodecError> {
         match self {
             Serializer::Json => decode_json(bytes),

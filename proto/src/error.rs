@@ -76,6 +76,24 @@ impl fmt::Display for WampError {
 impl std::error::Error for WampError {}
 
 /// Why the session could not carry out a request.
+///
+/// ```
+/// use izaber_wamp_proto::message::Payload;
+/// use izaber_wamp_proto::session::{Output, Session, SessionConfig};
+/// use izaber_wamp_proto::{Dict, Error, WampError};
+///
+/// // Nothing can be sent before WELCOME: the request completes at once.
+/// let mut session = Session::new(SessionConfig::new("realm1"));
+/// let sent = session.call("com.example.add".into(), Dict::new(), Payload::default(), "add");
+/// assert_eq!(sent, None);
+/// assert!(matches!(
+///     session.pop_output(),
+///     Some(Output::Completed { ctx: "add", result: Err(Error::NotJoined) })
+/// ));
+///
+/// let err = Error::from(WampError::new("wamp.error.no_such_procedure"));
+/// assert_eq!(err.to_string(), "WAMP error wamp.error.no_such_procedure");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Error {

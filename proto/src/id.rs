@@ -67,11 +67,29 @@ typed_id!(
 );
 typed_id!(
     /// A publication's ID, the same in PUBLISHED and in every EVENT of it.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::id::PublicationId;
+    /// let id = PublicationId::new(7);
+    /// assert_eq!(u64::from(id), 7);
+    /// assert_eq!(id, PublicationId::from(7));
+    /// ```
     PublicationId
 );
 
 /// Hands out request IDs for one session: 1, 2, 3, ... wrapping back to 1 after 2^53,
 /// as the spec requires (routers do not enforce it, so the client must get it right).
+///
+/// ```
+/// use izaber_wamp_proto::id::{RequestIds, MAX_ID};
+///
+/// let mut ids = RequestIds::new();
+/// assert_eq!(ids.peek(), 1);
+/// assert_eq!((ids.next_id(), ids.next_id()), (1, 2));
+///
+/// let mut ids = RequestIds::starting_after(MAX_ID - 1);
+/// assert_eq!((ids.next_id(), ids.next_id()), (MAX_ID, 1));
+/// ```
 #[derive(Debug, Clone)]
 pub struct RequestIds {
     last: u64,

@@ -10,6 +10,19 @@ use crate::value::{Dict, Value};
 use std::fmt;
 
 /// Positional and keyword application payload carried by CALL, RESULT, EVENT, ...
+///
+/// ```
+/// use izaber_wamp_proto::message::Payload;
+/// use izaber_wamp_proto::{Dict, Value};
+///
+/// let payload = Payload::new(
+///     vec![Value::from("Ada")],
+///     Dict::from([("times".to_string(), Value::from(3))]),
+/// );
+/// assert_eq!(payload.args[0].as_str(), Some("Ada"));
+/// assert_eq!(payload.kwargs["times"].as_i64(), Some(3));
+/// assert!(Payload::default().is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct Payload {
@@ -33,6 +46,14 @@ impl Payload {
 
 /// An AUTHENTICATE signature. For ticket login it is the password itself, so `Debug`
 /// and `Display` print `<redacted>`; the text is reached through `Deref` or [`Signature::as_str`].
+///
+/// ```
+/// use izaber_wamp_proto::message::Signature;
+///
+/// let signature = Signature::from("s3cret");
+/// assert_eq!(signature.as_str(), "s3cret");
+/// assert_eq!(format!("{signature:?} {signature}"), "<redacted> <redacted>");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Signature(String);
 
@@ -82,6 +103,23 @@ impl fmt::Display for Signature {
 }
 
 /// A WAMP message (client-relevant subset of the basic and advanced profiles).
+///
+/// ```
+/// use izaber_wamp_proto::message::{code, Message};
+/// use izaber_wamp_proto::{Dict, Value};
+///
+/// let subscribe = Message::Subscribe {
+///     request: 1,
+///     options: Dict::new(),
+///     topic: "com.example.news".into(),
+/// };
+/// assert_eq!((subscribe.code(), subscribe.name()), (code::SUBSCRIBE, "SUBSCRIBE"));
+///
+/// let value = subscribe.clone().into_value();
+/// assert_eq!(value.to_string(), r#"[32,1,{},"com.example.news"]"#);
+/// assert_eq!(Message::from_value(value)?, subscribe);
+/// # Ok::<(), izaber_wamp_proto::message::MessageError>(())
+/// ```
 #[allow(missing_docs)] // field names are the spec's element names
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -236,6 +274,14 @@ pub mod code {
 }
 
 /// Why bytes or a value are not a valid WAMP message.
+///
+/// ```
+/// use izaber_wamp_proto::message::Message;
+/// use izaber_wamp_proto::Value;
+///
+/// let err = Message::from_value(Value::List(vec![2.into(), 0.into(), Value::Null])).unwrap_err();
+/// assert_eq!(err.to_string(), "WELCOME session 0 is outside the valid ID range 1..2^53");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageError(pub String);
 
@@ -438,6 +484,26 @@ impl Message {
     }
 
     /// Parses a decoded message, checking the type code, element count and every type.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] saying what is wrong: the value is not a non-empty list, the
+    /// type code is not an integer or not a message this crate knows, the element
+    /// count is not one the message allows, an element has the wrong type, an ID is
+    /// outside 1..2^53, an ERROR answers a request type that cannot fail, or an
+    /// UNREGISTERED/UNSUBSCRIBED with details is not a valid revocation.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::message::Message;
+    /// use izaber_wamp_proto::{Dict, Value};
+    ///
+    /// let goodbye = Value::List(vec![6.into(), Dict::new().into(), "wamp.close.normal".into()]);
+    /// assert!(matches!(Message::from_value(goodbye)?, Message::Goodbye { .. }));
+    ///
+    /// let err = Message::from_value(Value::List(vec![6.into()])).unwrap_err();
+    /// assert_eq!(err.to_string(), "GOODBYE must have 3 elements, found 1");
+    /// # Ok::<(), izaber_wamp_proto::message::MessageError>(())
+    /// ```
     pub fn from_value(value: Value) -> Result<Message, MessageError> {
         let items = match value {
             Value::List(items) => items,

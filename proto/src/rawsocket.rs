@@ -49,6 +49,13 @@ pub const MAGIC: u8 = 0x7F;
 pub const MAX_FRAME: usize = 1 << 24;
 
 /// The type of a frame, from the low 3 bits of its first byte.
+///
+/// ```
+/// use izaber_wamp_proto::rawsocket::{encode_header, FrameKind};
+///
+/// assert_eq!(FrameKind::Ping.code(), 1);
+/// assert_eq!(encode_header(FrameKind::Ping, 3), [0x01, 0, 0, 3]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameKind {
     /// A WAMP message.
@@ -93,6 +100,16 @@ pub fn handshake_request(serializer: Serializer, max_message_size: usize) -> [u8
 }
 
 /// What is wrong with the router's handshake reply.
+///
+/// ```
+/// use izaber_wamp_proto::rawsocket::{parse_handshake_reply, HandshakeError};
+/// use izaber_wamp_proto::Serializer;
+///
+/// // Error code 1 in the high nibble, serializer 0: unsupported serializer.
+/// let err = parse_handshake_reply([0x7F, 0x10, 0, 0], Serializer::Cbor).unwrap_err();
+/// assert_eq!(err, HandshakeError::Refused { code: 1, serializer: Serializer::Cbor });
+/// assert_eq!(err.to_string(), "the router does not support serializer cbor over RawSocket");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HandshakeError {
@@ -163,6 +180,24 @@ impl std::error::Error for HandshakeError {}
 
 /// Checks the router's handshake reply to a request for `asked`; returns the largest
 /// message the router accepts.
+///
+/// # Errors
+///
+/// [`HandshakeError::BadMagic`] when the first byte is not 0x7F,
+/// [`HandshakeError::ReservedBytes`] when the last two bytes are not zero,
+/// [`HandshakeError::Refused`] when the router answers with an error code, and
+/// [`HandshakeError::WrongSerializer`] when it names another serializer.
+///
+/// ```
+/// use izaber_wamp_proto::rawsocket::{handshake_request, parse_handshake_reply};
+/// use izaber_wamp_proto::Serializer;
+///
+/// let request = handshake_request(Serializer::Json, 16 * 1024 * 1024);
+/// assert_eq!(request, [0x7F, 0xF1, 0, 0]);
+/// // The router accepts up to 1 MiB (LENGTH 11).
+/// assert_eq!(parse_handshake_reply([0x7F, 0xB1, 0, 0], Serializer::Json)?, 1024 * 1024);
+/// # Ok::<(), izaber_wamp_proto::rawsocket::HandshakeError>(())
+/// ```
 pub fn parse_handshake_reply(reply: [u8; 4], asked: Serializer) -> Result<usize, HandshakeError> {
     if reply[0] != MAGIC {
         return Err(HandshakeError::BadMagic(reply[0]));
@@ -201,6 +236,14 @@ pub fn encode_header(kind: FrameKind, len: usize) -> [u8; 4] {
 }
 
 /// Why a frame cannot be read.
+///
+/// ```
+/// use izaber_wamp_proto::rawsocket::{Decoder, FrameError};
+///
+/// let mut decoder = Decoder::new(1024);
+/// let err = decoder.feed(&mut &[0x00, 0x00, 0x10, 0x00][..]).unwrap_err();
+/// assert_eq!(err, FrameError::TooLarge { size: 4096, limit: 1024 });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FrameError {
@@ -242,6 +285,21 @@ impl fmt::Display for FrameError {
 impl std::error::Error for FrameError {}
 
 /// The type and length of a frame from its header.
+///
+/// # Errors
+///
+/// [`FrameError::ReservedBits`] when any of the high 4 bits of the first byte is
+/// set, [`FrameError::ReservedType`] for a type other than message, PING and PONG,
+/// and [`FrameError::OverMaximum`] when the X bit comes with other length bits.
+///
+/// ```
+/// use izaber_wamp_proto::rawsocket::{decode_header, FrameError, FrameKind, MAX_FRAME};
+///
+/// assert_eq!(decode_header([0x00, 0x00, 0x01, 0x00])?, (FrameKind::Message, 256));
+/// assert_eq!(decode_header([0x08, 0, 0, 0])?, (FrameKind::Message, MAX_FRAME));
+/// assert_eq!(decode_header([0x03, 0, 0, 0]), Err(FrameError::ReservedType(3)));
+/// # Ok::<(), FrameError>(())
+/// ```
 pub fn decode_header(header: [u8; 4]) -> Result<(FrameKind, usize), FrameError> {
     let first = header[0];
     if first & 0xF0 != 0 {
@@ -291,6 +349,20 @@ enum DecodeState {
 /// payload is reserved as its bytes arrive, never for more than twice what has
 /// arrived nor more than the header's length, so a header claiming 16 MiB costs
 /// nothing until the bytes come.
+///
+/// ```
+/// use izaber_wamp_proto::rawsocket::{encode_frame, Decoder, FrameKind};
+///
+/// let mut stream = Vec::new();
+/// encode_frame(FrameKind::Message, b"[6,{},\"wamp.close.normal\"]", &mut stream);
+///
+/// let mut decoder = Decoder::new(16 * 1024 * 1024);
+/// let (first, rest) = stream.split_at(10);
+/// assert_eq!(decoder.feed(&mut &first[..])?, None); // not all there yet
+/// let frame = decoder.feed(&mut &rest[..])?;
+/// assert_eq!(frame, Some((FrameKind::Message, b"[6,{},\"wamp.close.normal\"]".to_vec())));
+/// # Ok::<(), izaber_wamp_proto::rawsocket::FrameError>(())
+/// ```
 pub struct Decoder {
     state: DecodeState,
     /// The longest frame accepted.
@@ -312,6 +384,11 @@ impl Decoder {
     /// Consumes bytes of `input` up to the end of the next frame, returning the frame
     /// once complete; `Ok(None)` when `input` ran out first. After an error the
     /// stream cannot be read on.
+    ///
+    /// # Errors
+    ///
+    /// The [`FrameError`]s of [`decode_header`] for a bad header, and
+    /// [`FrameError::TooLarge`] when the header's length is over the decoder's limit.
     pub fn feed(&mut self, input: &mut &[u8]) -> Result<Option<(FrameKind, Vec<u8>)>, FrameError> {
         loop {
             match &mut self.state {

@@ -6,6 +6,17 @@
 use std::fmt;
 
 /// How a registration or subscription URI is matched by the router.
+///
+/// ```
+/// use izaber_wamp_proto::uri::validate;
+/// use izaber_wamp_proto::MatchPolicy;
+///
+/// assert_eq!(MatchPolicy::default(), MatchPolicy::Exact);
+/// assert_eq!(MatchPolicy::Wildcard.as_str(), "wildcard");
+/// // Empty components are a wildcard's holes, and an error otherwise.
+/// assert!(validate("com..update", MatchPolicy::Wildcard).is_ok());
+/// assert!(validate("com..update", MatchPolicy::Exact).is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 #[non_exhaustive]
 pub enum MatchPolicy {
@@ -30,6 +41,16 @@ impl MatchPolicy {
 }
 
 /// Why a URI was refused.
+///
+/// ```
+/// use izaber_wamp_proto::uri::validate;
+/// use izaber_wamp_proto::MatchPolicy;
+///
+/// let err = validate("com.example.#1", MatchPolicy::Exact).unwrap_err();
+/// assert_eq!(err.uri, "com.example.#1");
+/// assert_eq!(err.reason, "it contains '#'");
+/// assert_eq!(err.to_string(), r#"invalid URI "com.example.#1": it contains '#'"#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UriError {
     /// The URI as given.
@@ -49,6 +70,22 @@ impl std::error::Error for UriError {}
 /// Checks a URI under the loose rules: components are separated by `.` and contain
 /// no whitespace or `#`; components may be empty only with `match: wildcard`, and a
 /// prefix pattern may end with a dot.
+///
+/// # Errors
+///
+/// A [`UriError`] naming the URI and the rule it breaks: it is empty (allowed only
+/// as a prefix), contains whitespace or `#`, or has an empty component without
+/// `match: wildcard`.
+///
+/// ```
+/// use izaber_wamp_proto::uri::validate;
+/// use izaber_wamp_proto::MatchPolicy;
+///
+/// assert!(validate("com.example.add", MatchPolicy::Exact).is_ok());
+/// assert!(validate("com.example.", MatchPolicy::Prefix).is_ok());
+/// assert!(validate("com.example.", MatchPolicy::Exact).is_err());
+/// assert!(validate("com.example add", MatchPolicy::Exact).is_err());
+/// ```
 pub fn validate(uri: &str, policy: MatchPolicy) -> Result<(), UriError> {
     let fail = |reason| {
         Err(UriError {

@@ -53,6 +53,16 @@ impl QueueLimits {
 
 /// One queue's entry in izaber.yaml's `concurrency_configs`: each key it sets
 /// overrides the level below (see [`Concurrency`]).
+///
+/// ```
+/// use izaber_wamp::{Concurrency, QueueConfig, QueueLimits};
+///
+/// let mut concurrency = Concurrency::default();
+/// concurrency.defaults = QueueLimits::new(8, Some(100));
+/// // Sets only concurrency_max; queue_max comes from the level below.
+/// concurrency.queues.insert("db".into(), QueueConfig::new(Some(2), None));
+/// assert_eq!(concurrency.limits("db"), Some(QueueLimits::new(2, Some(100))));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueueConfig {
@@ -146,6 +156,15 @@ impl Concurrency {
 
 /// What a subscription does when its handler falls behind and
 /// [`InboundLimits::max_pending_events`] events wait.
+///
+/// ```
+/// use izaber_wamp::{Overflow, SubscribeOptions};
+///
+/// assert_eq!(SubscribeOptions::new().overflow, Overflow::Backpressure);
+/// // A ticker whose latest value is all that matters:
+/// let options = SubscribeOptions::new().overflow(Overflow::DropOldest);
+/// assert_eq!(options.overflow, Overflow::DropOldest);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Overflow {

@@ -105,6 +105,15 @@ pub struct ClientConfig {
 /// The delay before attempt *n* is `initial_delay * multiplier^(n-1)`, capped at
 /// `max_delay`, then varied by up to ±`jitter` (a fraction) so that many clients do
 /// not reconnect in lock step.
+///
+/// ```
+/// use izaber_wamp::{ClientConfig, ReconnectPolicy};
+///
+/// let policy = ReconnectPolicy::default().with_max_attempts(Some(5));
+/// let config = ClientConfig::new("ws://127.0.0.1:8080", "izaber").with_reconnect(policy);
+/// assert_eq!(config.reconnect.max_attempts, Some(5));
+/// assert!(!ReconnectPolicy::disabled().enabled);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ReconnectPolicy {

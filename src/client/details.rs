@@ -6,6 +6,20 @@ use crate::proto::value::{Dict, Value};
 /// Details of an invocation, from INVOCATION.Details, type-checked: a value of the
 /// wrong type is logged and left out (`None`), never replaced by another. `raw` keeps
 /// everything as received.
+///
+/// ```no_run
+/// # let client: izaber_wamp::Client = unimplemented!();
+/// use izaber_wamp::{CallResult, MatchPolicy, RegisterOptions};
+///
+/// let prefix = RegisterOptions::new().match_policy(MatchPolicy::Prefix);
+/// client.register_with("com.example.files.", &prefix, |inv| {
+///     // e.g. com.example.files.read
+///     let procedure = inv.details.procedure.clone().unwrap_or_default();
+///     let caller = inv.details.caller_authid.as_deref().unwrap_or("(not disclosed)");
+///     Ok(CallResult::value(format!("{caller} called {procedure}"))?)
+/// })?;
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct InvocationDetails {
@@ -90,6 +104,21 @@ impl<'a> Details<'a> {
 /// Details of an event, from EVENT.Details, type-checked: a value of the wrong type
 /// is logged and left out (`None`), never replaced by another. `raw` keeps everything
 /// as received.
+///
+/// ```no_run
+/// # let client: izaber_wamp::Client = unimplemented!();
+/// use izaber_wamp::{MatchPolicy, SubscribeOptions};
+///
+/// let wildcard = SubscribeOptions::new().match_policy(MatchPolicy::Wildcard);
+/// client.subscribe_with("com.example..status", &wildcard, |event| {
+///     let details = &event.details;
+///     println!(
+///         "{:?} (publication {}, retained: {:?})",
+///         details.topic, details.publication, details.retained
+///     );
+/// })?;
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct EventDetails {

@@ -12,6 +12,19 @@ use std::fmt;
 
 /// The answer to a call: every positional and keyword result, plus RESULT details.
 /// Nothing the callee sent is dropped.
+///
+/// ```
+/// use izaber_wamp::CallResult;
+/// use std::collections::BTreeMap;
+///
+/// // What a handler returns, and what `Client::call` gives back.
+/// let result = CallResult::new(("Ada", 36), BTreeMap::from([("admin", true)]))?;
+/// let (name, age): (String, u32) = result.args_as()?;
+/// assert_eq!((name.as_str(), age), ("Ada", 36));
+/// assert!(result.kwarg::<bool>("admin")?);
+/// assert!(!result.is_progress());
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CallResult {
@@ -35,6 +48,11 @@ impl CallResult {
 
     /// A result with one positional value.
     ///
+    /// # Errors
+    ///
+    /// [`Error::Serialization`] when `value` cannot be converted to a
+    /// [`Value`](crate::Value), e.g. a map whose keys are not strings.
+    ///
     /// ```
     /// let result = izaber_wamp::CallResult::value(42)?;
     /// assert_eq!(result.arg::<i32>(0)?, 42);
@@ -49,6 +67,29 @@ impl CallResult {
 
     /// A result with positional values (a tuple, array or `Vec`) and keyword values
     /// (a struct or map; `()` for none).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Serialization`] when `args` serializes to something other than a list
+    /// or nothing (a single value: wrap it in a tuple, `(value,)`), when `kwargs`
+    /// serializes to something other than a map, struct or nothing, or when either
+    /// cannot be converted to a [`Value`](crate::Value).
+    ///
+    /// ```
+    /// use izaber_wamp::{CallResult, Error};
+    /// use serde::Serialize;
+    ///
+    /// #[derive(Serialize)]
+    /// struct Stats {
+    ///     count: u32,
+    /// }
+    ///
+    /// let result = CallResult::new((1, 2), Stats { count: 2 })?;
+    /// assert_eq!(result.args.len(), 2);
+    /// assert_eq!(result.kwarg::<u32>("count")?, 2);
+    /// assert!(matches!(CallResult::new(5, ()), Err(Error::Serialization(_))));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn new(args: impl Serialize, kwargs: impl Serialize) -> Result<Self, Error> {
         Ok(CallResult {
             args: to_args(&args)?,
@@ -113,6 +154,20 @@ impl CallResult {
 }
 
 /// An event on one of our subscriptions, as passed to its handler.
+///
+/// ```no_run
+/// # let client: izaber_wamp::Client = unimplemented!();
+/// client.subscribe("com.example.temperature", |event| {
+///     match event.arg::<f64>(0) {
+///         Ok(celsius) => println!(
+///             "{celsius} °C from {:?} (publication {})",
+///             event.details.publisher_authid, event.details.publication
+///         ),
+///         Err(e) => eprintln!("bad event: {e}"),
+///     }
+/// })?;
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[non_exhaustive]
 pub struct Event {
     /// Positional arguments (decoded from a transparent payload when possible).
@@ -150,6 +205,29 @@ impl fmt::Debug for Event {
 /// Any error converts into it with `?`: a [`WampError`] (or an [`Error::Wamp`] from a
 /// nested call) keeps its URI, args and kwargs; anything else becomes a failure whose
 /// message reaches the caller under the client's handler-failure URI.
+///
+/// ```
+/// use izaber_wamp::{CallResult, HandlerError, HandlerResult, WampError};
+///
+/// fn parse_port(text: &str) -> HandlerResult {
+///     let port: u16 = text.parse()?; // a plain failure
+///     if port == 0 {
+///         return Err(WampError::new("com.example.error.invalid_port").into());
+///     }
+///     Ok(CallResult::value(port)?)
+/// }
+///
+/// assert_eq!(parse_port("80").unwrap().arg::<u16>(0)?, 80);
+/// assert_eq!(
+///     parse_port("http").unwrap_err(),
+///     HandlerError::Failed("invalid digit found in string".into())
+/// );
+/// assert!(matches!(
+///     parse_port("0"),
+///     Err(HandlerError::Wamp(e)) if e.uri == "com.example.error.invalid_port"
+/// ));
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum HandlerError {
@@ -206,9 +284,29 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
 }
 
 /// The result type of procedure handlers.
+///
+/// ```
+/// use izaber_wamp::{CallResult, HandlerResult, Invocation};
+///
+/// fn add(inv: Invocation) -> HandlerResult {
+///     let (a, b): (i64, i64) = inv.args_as()?;
+///     Ok(CallResult::value(a + b)?)
+/// }
+/// // client.register("com.example.add", add)?;
+/// ```
 pub type HandlerResult = Result<CallResult, HandlerError>;
 
 /// A registration made by this client; pass it to [`Client::unregister`].
+///
+/// ```no_run
+/// # let client: izaber_wamp::Client = unimplemented!();
+/// use izaber_wamp::CallResult;
+///
+/// let registration = client.register("com.example.ping", |_inv| Ok(CallResult::value("pong")?))?;
+/// assert_eq!(registration.procedure(), "com.example.ping");
+/// client.unregister(&registration)?;
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Registration {
     pub(crate) id: u64,
@@ -223,6 +321,14 @@ impl Registration {
 }
 
 /// A subscription made by this client; pass it to [`Client::unsubscribe`].
+///
+/// ```no_run
+/// # let client: izaber_wamp::Client = unimplemented!();
+/// let subscription = client.subscribe("com.example.news", |event| println!("{:?}", event.args))?;
+/// assert_eq!(subscription.topic(), "com.example.news");
+/// client.unsubscribe(&subscription)?;
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Subscription {
     pub(crate) id: u64,

@@ -246,6 +246,14 @@ fn ppt(ppt: &Option<Ppt>) -> impl Iterator<Item = (&'static str, Option<Value>)>
 }
 
 /// How the router picks a callee among several registrations of one procedure.
+///
+/// ```
+/// use izaber_wamp::{InvokePolicy, RegisterOptions};
+///
+/// // Several workers register the same procedure; the router takes turns.
+/// let options = RegisterOptions::new().invoke(InvokePolicy::RoundRobin);
+/// assert_eq!(options.invoke, Some(InvokePolicy::RoundRobin));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InvokePolicy {

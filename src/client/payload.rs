@@ -66,21 +66,91 @@ pub(crate) fn kwargs_as<T: DeserializeOwned>(kwargs: &Dict) -> Result<T, Error> 
 macro_rules! payload_accessors {
     () => {
         /// Positional argument `index`, converted to `T`.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Serialization`](crate::Error::Serialization) when there is no
+        /// argument `index`, or it does not convert to `T`; the message names the
+        /// argument.
+        ///
+        /// ```
+        /// # use izaber_wamp::{CallResult, Error};
+        /// // A CallResult here; an Event and an Invocation read the same way.
+        /// let result = CallResult::new(("Ada", 36), ())?;
+        /// let name: String = result.arg(0)?;
+        /// assert_eq!(name, "Ada");
+        /// assert!(matches!(result.arg::<String>(1), Err(Error::Serialization(_))));
+        /// assert!(result.arg::<u32>(2).is_err()); // there is no third argument
+        /// # Ok::<(), Error>(())
+        /// ```
         pub fn arg<T: serde::de::DeserializeOwned>(&self, index: usize) -> Result<T, crate::Error> {
             crate::client::payload::arg(&self.args, index)
         }
 
         /// All positional arguments as one `T` (a tuple, `Vec` or tuple struct).
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Serialization`](crate::Error::Serialization) when the arguments do
+        /// not convert to `T` (a wrong type or number of them).
+        ///
+        /// ```
+        /// # use izaber_wamp::CallResult;
+        /// // A CallResult here; an Event and an Invocation read the same way.
+        /// let result = CallResult::new((2, 3), ())?;
+        /// let (a, b): (i64, i64) = result.args_as()?;
+        /// assert_eq!(a + b, 5);
+        /// let all: Vec<i64> = result.args_as()?;
+        /// assert_eq!(all, [2, 3]);
+        /// # Ok::<(), izaber_wamp::Error>(())
+        /// ```
         pub fn args_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::Error> {
             crate::client::payload::args_as(&self.args)
         }
 
         /// Keyword argument `name`, converted to `T`.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Serialization`](crate::Error::Serialization) when there is no
+        /// keyword argument `name`, or it does not convert to `T`.
+        ///
+        /// ```
+        /// # use izaber_wamp::CallResult;
+        /// use std::collections::BTreeMap;
+        ///
+        /// // A CallResult here; an Event and an Invocation read the same way.
+        /// let result = CallResult::new((), BTreeMap::from([("limit", 10)]))?;
+        /// assert_eq!(result.kwarg::<u32>("limit")?, 10);
+        /// assert!(result.kwarg::<u32>("offset").is_err());
+        /// # Ok::<(), izaber_wamp::Error>(())
+        /// ```
         pub fn kwarg<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, crate::Error> {
             crate::client::payload::kwarg(&self.kwargs, name)
         }
 
         /// All keyword arguments as one `T` (a struct or map).
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Serialization`](crate::Error::Serialization) when the keyword
+        /// arguments do not convert to `T` (e.g. a required field is missing).
+        ///
+        /// ```
+        /// # use izaber_wamp::CallResult;
+        /// use serde::{Deserialize, Serialize};
+        ///
+        /// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+        /// struct Page {
+        ///     limit: u32,
+        ///     offset: u32,
+        /// }
+        ///
+        /// // A CallResult here; an Event and an Invocation read the same way.
+        /// let result = CallResult::new((), Page { limit: 10, offset: 20 })?;
+        /// assert_eq!(result.kwargs_as::<Page>()?, Page { limit: 10, offset: 20 });
+        /// # Ok::<(), izaber_wamp::Error>(())
+        /// ```
         pub fn kwargs_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::Error> {
             crate::client::payload::kwargs_as(&self.kwargs)
         }

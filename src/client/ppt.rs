@@ -161,6 +161,18 @@ pub(crate) fn yield_options(details: &Dict) -> Dict {
 }
 
 /// A received transparent payload: how it was made, and its bytes.
+///
+/// ```no_run
+/// # let client: izaber_wamp::Client = unimplemented!();
+/// let result = client.call("com.example.secret", ())?;
+/// if let Some(transparent) = &result.transparent {
+///     if !transparent.decoded {
+///         // Encrypted, or a serializer this client does not know: decode it yourself.
+///         println!("{} bytes, cipher {:?}", transparent.payload.len(), transparent.ppt.cipher);
+///     }
+/// }
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Transparent {

@@ -43,6 +43,18 @@ pub struct Stats {
 }
 
 /// One concurrency queue's counters.
+///
+/// ```no_run
+/// # let client: izaber_wamp::Client = unimplemented!();
+/// for queue in client.stats().queues {
+///     if queue.rejected > 0 {
+///         eprintln!(
+///             "queue {} refused {} items (limits {:?}, at most {} waited)",
+///             queue.name, queue.rejected, queue.limits, queue.waitlist_max
+///         );
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueueStats {

@@ -67,6 +67,21 @@ use std::time::Duration;
 ///
 /// The environment is [`LoadOptions::environment`], else the `IZABER_ENVIRONMENT`
 /// environment variable, else `default`.
+///
+/// ```
+/// use izaber_wamp::config::{load, LoadOptions};
+///
+/// let path = std::env::temp_dir().join(format!("izaber-doc-{}.yaml", std::process::id()));
+/// std::fs::write(
+///     &path,
+///     "default: {wamp: {connection: {realm: test}}}\nprod: {wamp: {connection: {realm: live}}}\n",
+/// )?;
+/// let config = load(&LoadOptions::file(&path).environment("prod"))?;
+/// assert_eq!(config.wamp.connection.realm, "live");
+/// assert_eq!(config.source, path.display().to_string());
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct LoadOptions {
@@ -103,6 +118,18 @@ impl LoadOptions {
 }
 
 /// A loaded `izaber.yaml`: the `wamp:` settings of the selected environment.
+///
+/// ```
+/// use izaber_wamp::config::{load, LoadOptions};
+///
+/// let yaml = "default: {wamp: {connection: {realm: test, colour: blue}}}";
+/// let config = load(&LoadOptions::yaml(yaml).environment("default"))?;
+/// assert_eq!((config.source.as_str(), config.environment.as_str()), ("YAML text", "default"));
+/// assert_eq!(config.wamp.connection.realm, "test");
+/// assert_eq!(config.warnings.len(), 1); // colour is not a setting
+/// assert!(config.warnings[0].contains("wamp.connection.colour"));
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct IzaberConfig {
@@ -118,6 +145,15 @@ pub struct IzaberConfig {
 }
 
 /// The `wamp:` section.
+///
+/// ```
+/// use izaber_wamp::config::{load, LoadOptions, WampSettings};
+///
+/// assert!(WampSettings::default().run);
+/// let config = load(&LoadOptions::yaml("default: {wamp: {run: false}}").environment("default"))?;
+/// assert!(!config.wamp.run);
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WampSettings {
@@ -139,6 +175,21 @@ impl Default for WampSettings {
 /// The `wamp.connection:` section. Each field is the YAML key of the same name.
 ///
 /// `Debug` shows secrets as `<redacted>`.
+///
+/// ```
+/// use izaber_wamp::config::{ConnectionSettings, Secret};
+///
+/// let mut settings = ConnectionSettings::default();
+/// assert_eq!(settings.url, "wss://nexus.izaber.com/ws");
+/// settings.url = "ws://127.0.0.1:8080/ws".into();
+/// settings.username = Some("alice".into());
+/// settings.password = Some(Secret::new("hunter2"));
+/// assert!(!format!("{settings:?}").contains("hunter2"));
+///
+/// let config = settings.to_client_config()?; // ticket login as alice
+/// assert_eq!(config.url, "ws://127.0.0.1:8080/ws");
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectionSettings {
@@ -306,6 +357,19 @@ pub fn load(options: &LoadOptions) -> Result<IzaberConfig> {
 
 /// What [`load`] reads from the process: the search directories and the environment
 /// variables. Tests pass their own to [`load_from`].
+///
+/// ```
+/// use izaber_wamp::config::{load_from, LoadOptions, ProcessEnv};
+///
+/// let env = ProcessEnv {
+///     izaber_yaml: Some("default: {wamp: {connection: {realm: test}}}".into()),
+///     ..ProcessEnv::default()
+/// };
+/// let config = load_from(&LoadOptions::default(), &env)?;
+/// assert_eq!(config.source, "IZABER_YAML");
+/// assert_eq!(config.wamp.connection.realm, "test");
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[doc(hidden)]
 #[derive(Debug, Clone, Default)]
 pub struct ProcessEnv {

@@ -2,6 +2,11 @@
 
 use std::fmt;
 
+// A plain `String` rather than `secrecy::SecretString`: the secret is handed as `&str`
+// to the authenticators, which keep their own copy for the session's lifetime, so
+// zeroizing this one copy would promise more than it delivers. `secrecy` also leaves
+// out `PartialEq`, which `Secret` has always had.
+
 /// A secret string: `Debug` and `Display` print `<redacted>`.
 ///
 /// ```
@@ -11,10 +16,6 @@ use std::fmt;
 /// assert_eq!(format!("{secret:?} {secret}"), "<redacted> <redacted>");
 /// assert_eq!(secret.expose(), "hunter2");
 /// ```
-// A plain `String` rather than `secrecy::SecretString`: the secret is handed as `&str`
-// to the authenticators, which keep their own copy for the session's lifetime, so
-// zeroizing this one copy would promise more than it delivers. `secrecy` also leaves
-// out `PartialEq`, which `Secret` has always had.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 

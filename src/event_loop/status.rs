@@ -6,6 +6,22 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where the connection is in its life.
+///
+/// ```no_run
+/// use izaber_wamp::{Client, ClientConfig, ConnectionState};
+///
+/// let config = ClientConfig::new("ws://127.0.0.1:8080", "izaber");
+/// config.hooks.on_state_change(|_client, state| {
+///     if state == ConnectionState::Reconnecting {
+///         eprintln!("connection lost, reconnecting");
+///     }
+/// });
+/// let client = Client::connect(config)?;
+/// if client.state() == ConnectionState::Joined {
+///     println!("joined as session {:?}", client.session_id());
+/// }
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConnectionState {

@@ -49,6 +49,23 @@ fn global_hooks() -> &'static Hooks {
 /// Loads `izaber.yaml` from the usual places and, unless `wamp.run` is false,
 /// connects and waits until the session has joined (at most `connect_timeout`).
 /// An earlier global connection is closed first.
+///
+/// ```no_run
+/// izaber_wamp::initialize()?;
+/// let me = izaber_wamp::wamp()?.whoami()?;
+/// println!("logged in as {me}");
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Config`] when `izaber.yaml` cannot be found, read or parsed, has a wrong
+/// value, or its connection settings cannot be used (see
+/// [`ConnectionSettings::to_client_config`]); otherwise the errors of
+/// [`Client::connect`], such as [`Error::Connect`], [`Error::Abort`] for a refused
+/// login, [`Error::Timeout`] or [`Error::FeatureDisabled`]. Once the configuration
+/// has loaded, the earlier connection is closed, so after a failed connect there is
+/// none: [`wamp()`] fails until the next `initialize`.
 pub fn initialize() -> Result<()> {
     initialize_with(&LoadOptions::default())
 }
@@ -60,6 +77,10 @@ pub fn initialize() -> Result<()> {
 /// izaber_wamp::initialize_with(&LoadOptions::file("/etc/myapp/izaber.yaml").environment("dev"))?;
 /// # Ok::<(), izaber_wamp::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// As [`initialize`].
 pub fn initialize_with(options: &LoadOptions) -> Result<()> {
     let config = load(options)?;
     let old = GLOBAL.lock().take();
@@ -86,8 +107,23 @@ pub fn initialize_with(options: &LoadOptions) -> Result<()> {
 
 /// The global connection made by [`initialize`].
 ///
-/// Fails with [`Error::NotConnected`] before `initialize`, and when `wamp.run` is
-/// false and [`change_user`] has not connected it since.
+/// ```
+/// use izaber_wamp::config::LoadOptions;
+/// use izaber_wamp::Error;
+///
+/// assert!(matches!(izaber_wamp::wamp(), Err(Error::NotConnected(_)))); // not initialized
+///
+/// // With `wamp.run: false`, initialize loads the settings but does not connect.
+/// let yaml = "default: {wamp: {run: false}}";
+/// izaber_wamp::initialize_with(&LoadOptions::yaml(yaml).environment("default"))?;
+/// assert!(matches!(izaber_wamp::wamp(), Err(Error::NotConnected(_))));
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::NotConnected`] before `initialize`, and when `wamp.run` is false and
+/// [`change_user`] has not connected it since.
 pub fn wamp() -> Result<Wamp> {
     match &*GLOBAL.lock() {
         None => Err(Error::NotConnected("izaber_wamp::initialize() has not been called".into())),
@@ -100,6 +136,19 @@ pub fn wamp() -> Result<Wamp> {
 
 /// Switches the global connection to another user: connects as `username`, and only
 /// once that worked, closes the old session. On failure the old connection stays.
+///
+/// ```no_run
+/// izaber_wamp::initialize()?;
+/// let wamp = izaber_wamp::change_user("bob", "his password")?;
+/// println!("now {}", wamp.whoami()?);
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::NotConnected`] before [`initialize`]; otherwise the errors of connecting
+/// as in [`initialize`] ([`Error::Config`], [`Error::Connect`], [`Error::Abort`] for a
+/// refused login, [`Error::Timeout`], ...).
 pub fn change_user(username: &str, password: &str) -> Result<Wamp> {
     let settings = with_user(&settings()?, username, password);
     let wamp = connect_global(&settings)?;
@@ -117,6 +166,17 @@ pub fn change_user(username: &str, password: &str) -> Result<Wamp> {
 
 /// A new, independent connection with the global configuration but another user. It
 /// does not share the global hooks.
+///
+/// ```no_run
+/// izaber_wamp::initialize()?;
+/// let service = izaber_wamp::spawn_connection("service-account", "its password")?;
+/// service.publish("service.started", ())?; // under uri_base, as the global one
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`change_user`].
 pub fn spawn_connection(username: &str, password: &str) -> Result<Wamp> {
     Wamp::connect(&with_user(&settings()?, username, password))
 }

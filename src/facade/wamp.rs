@@ -16,6 +16,15 @@ use std::ops::Deref;
 /// absolute one never.
 ///
 /// Cloning is cheap and every clone shares the connection.
+///
+/// ```no_run
+/// izaber_wamp::initialize()?; // uri_base: com.izaber.wamp (the default)
+/// let wamp = izaber_wamp::wamp()?;
+/// let me = wamp.call("auth.whoami", ())?; // calls com.izaber.wamp.auth.whoami
+/// let count = wamp.absolute().call("wamp.session.count", ())?; // as given
+/// println!("{:?}, {} sessions", me.args, count.arg::<u64>(0)?);
+/// # Ok::<(), izaber_wamp::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Wamp {
     /// URIs relative to `uri_base`.
@@ -34,6 +43,12 @@ impl Wamp {
     /// println!("{}", wamp.whoami()?);
     /// # Ok::<(), izaber_wamp::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`](crate::Error::Config) when the settings cannot be used (see
+    /// [`ConnectionSettings::to_client_config`]), and the errors of
+    /// [`Client::connect`].
     pub fn connect(settings: &ConnectionSettings) -> Result<Wamp> {
         Wamp::connect_with_hooks(settings, Hooks::default())
     }

@@ -56,7 +56,10 @@ impl Cryptosign {
 
     /// A key from its seed as 64 hex characters (surrounding whitespace is ignored).
     ///
-    /// The error says what is wrong with the text but never shows it.
+    /// # Errors
+    ///
+    /// A [`KeyError`] when the text is not 64 characters long or holds a character
+    /// that is not a hex digit; it says what is wrong but never shows the text.
     pub fn from_seed_hex(seed: &str) -> Result<Self, KeyError> {
         parse_seed_hex(seed)
             .map(Self::from_seed)
@@ -67,8 +70,23 @@ impl Cryptosign {
     /// unencrypted OpenSSH ed25519 private key (`-----BEGIN OPENSSH PRIVATE
     /// KEY-----`, as made by `ssh-keygen -t ed25519 -N ""`).
     ///
-    /// Errors name the file and the problem (unreadable, encrypted, not ed25519, not
-    /// a key), never the file's contents.
+    /// # Errors
+    ///
+    /// A [`KeyError`] naming the file and the problem, never the file's contents: the
+    /// file cannot be read, or its contents are refused as by
+    /// [`Cryptosign::from_key_data`] (encrypted, not ed25519, not a key).
+    ///
+    /// ```
+    /// use izaber_wamp_proto::auth::Cryptosign;
+    ///
+    /// let path = std::env::temp_dir().join("izaber-wamp-proto-doctest.key");
+    /// let key = Cryptosign::from_seed([7; 32]);
+    /// std::fs::write(&path, key.seed_hex())?;
+    /// let loaded = Cryptosign::from_key_file(&path)?;
+    /// assert_eq!(loaded.public_key_hex(), key.public_key_hex());
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_key_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
         let path = path.as_ref();
         let data = std::fs::read(path).map_err(|e| {
@@ -83,6 +101,21 @@ impl Cryptosign {
     }
 
     /// Like [`Cryptosign::from_key_file`], from the file's contents.
+    ///
+    /// # Errors
+    ///
+    /// A [`KeyError`] when the data is not UTF-8 text, is an OpenSSH key that is
+    /// encrypted, not ed25519 or damaged, is a PEM key of another kind (e.g.
+    /// `-----BEGIN PRIVATE KEY-----`), or is not a 64-character hex seed.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::auth::Cryptosign;
+    ///
+    /// let seed = "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510\n";
+    /// assert!(Cryptosign::from_key_data(seed.as_bytes()).is_ok());
+    /// let pem = b"-----BEGIN PRIVATE KEY-----\nMC4C...\n-----END PRIVATE KEY-----\n";
+    /// assert!(Cryptosign::from_key_data(pem).is_err());
+    /// ```
     pub fn from_key_data(data: &[u8]) -> Result<Self, KeyError> {
         let text = std::str::from_utf8(data).map_err(|_| {
             KeyError(

@@ -19,6 +19,17 @@ use crate::value::{Dict, Value};
 use std::fmt;
 
 /// Why a key could not be loaded: names the file and the problem, never the key.
+///
+/// ```
+/// use izaber_wamp_proto::auth::Cryptosign;
+///
+/// let err = Cryptosign::from_seed_hex("not a key").unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "cryptosign private key must be 64 hex characters (a 32-byte Ed25519 seed), \
+///      found 9 characters"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyError(pub String);
 
@@ -33,6 +44,34 @@ impl std::error::Error for KeyError {}
 /// One authentication method.
 ///
 /// Implementations must keep secrets out of their `Debug` output.
+///
+/// ```
+/// use izaber_wamp_proto::auth::Authenticator;
+/// use izaber_wamp_proto::{Dict, Value};
+///
+/// /// Answers the router's `nonce` with a shared token appended to it.
+/// #[derive(Debug)]
+/// struct Token;
+///
+/// impl Authenticator for Token {
+///     fn method(&self) -> &str {
+///         "x-token"
+///     }
+///
+///     fn authenticate(&self, challenge: &Dict) -> Result<(String, Dict), String> {
+///         let nonce = challenge
+///             .get("nonce")
+///             .and_then(Value::as_str)
+///             .ok_or("the challenge has no nonce")?;
+///         Ok((format!("{nonce}:token"), Dict::new()))
+///     }
+/// }
+///
+/// let challenge = Dict::from([("nonce".to_string(), Value::from("abc"))]);
+/// assert_eq!(Token.authenticate(&challenge)?.0, "abc:token");
+/// assert!(Token.authenticate(&Dict::new()).is_err());
+/// # Ok::<(), String>(())
+/// ```
 pub trait Authenticator: fmt::Debug + Send + Sync {
     /// The method name sent in `HELLO.Details.authmethods`, e.g. `"ticket"`.
     fn method(&self) -> &str;
@@ -48,10 +87,24 @@ pub trait Authenticator: fmt::Debug + Send + Sync {
     }
 
     /// Answers `CHALLENGE.Extra` with the AUTHENTICATE signature and extra dict.
+    ///
+    /// # Errors
+    ///
+    /// Why the challenge cannot be answered; the session then sends ABORT
+    /// (`wamp.error.authentication_failed`) and closes with
+    /// [`CloseReason::ClientAbort`](crate::session::CloseReason::ClientAbort) carrying
+    /// this text, so it must not contain the secret.
     fn authenticate(&self, challenge: &Dict) -> Result<(String, Dict), String>;
 }
 
 /// Anonymous login: no credentials; the router assigns an authid.
+///
+/// ```
+/// use izaber_wamp_proto::auth::{Anonymous, Authenticator};
+///
+/// assert_eq!(Anonymous.method(), "anonymous");
+/// assert_eq!(Anonymous.authid(), None);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Anonymous;
 
@@ -66,6 +119,17 @@ impl Authenticator for Anonymous {
 }
 
 /// Ticket login: sends the ticket (password) in clear text, so use it over TLS.
+///
+/// ```
+/// use izaber_wamp_proto::auth::{Authenticator, Ticket};
+/// use izaber_wamp_proto::Dict;
+///
+/// let ticket = Ticket::new("alice", "s3cret");
+/// assert_eq!((ticket.method(), ticket.authid()), ("ticket", Some("alice")));
+/// assert_eq!(ticket.authenticate(&Dict::new())?.0, "s3cret");
+/// assert!(!format!("{ticket:?}").contains("s3cret"));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone)]
 pub struct Ticket {
     authid: String,

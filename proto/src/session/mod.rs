@@ -60,6 +60,33 @@ struct Pending<C> {
 }
 
 /// One WAMP session, from HELLO to the end. See the module docs for how it is driven.
+///
+/// ```
+/// use izaber_wamp_proto::message::Payload;
+/// use izaber_wamp_proto::session::{Output, Reply, Session, SessionConfig};
+/// use izaber_wamp_proto::{Dict, Value};
+///
+/// let mut session = Session::new(SessionConfig::new("realm1"));
+/// let hello = session.pop_transmit().unwrap(); // write it to the transport
+/// assert!(hello.starts_with(br#"[1,"realm1",{"#));
+///
+/// session.handle_frame(br#"[2,4711,{"roles":{"dealer":{}}}]"#); // WELCOME
+/// assert!(matches!(session.pop_output(), Some(Output::Joined { session: 4711, .. })));
+///
+/// // A call; its context ("sum") comes back with the result.
+/// let args = Payload::new(vec![2.into(), 3.into()], Dict::new());
+/// let request = session.call("com.example.add".into(), Dict::new(), args, "sum").unwrap();
+/// let call = session.pop_transmit().unwrap();
+/// assert_eq!(call, format!(r#"[48,{request},{{}},"com.example.add",[2,3]]"#).as_bytes());
+///
+/// session.handle_frame(format!("[50,{request},{{}},[5]]").as_bytes()); // RESULT
+/// match session.pop_output() {
+///     Some(Output::Completed { ctx: "sum", result: Ok(Reply::Result { payload, .. }) }) => {
+///         assert_eq!(payload.args, [Value::Int(5)]);
+///     }
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Session<C> {
     config: SessionConfig,

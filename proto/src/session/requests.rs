@@ -119,8 +119,9 @@ impl<C: Clone> Session<C> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidOption`] when `request` is not a pending call, and the errors of
-    /// sending (too large, not encodable, the session ended).
+    /// [`Error::InvalidOption`] when `request` is not a pending call (it was answered
+    /// or abandoned, or the session is closing or closed); [`Error::PayloadTooLarge`]
+    /// or [`Error::Codec`] when the chunk cannot be sent.
     pub fn call_chunk(
         &mut self,
         request: u64,
@@ -251,8 +252,10 @@ impl<C: Clone> Session<C> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidOption`] when the caller did not ask for progressive results
-    /// (or the invocation is over), and the errors of sending.
+    /// [`Error::InvalidOption`] when the caller did not ask for progressive results or
+    /// the invocation is over (answered or interrupted, or the session is closing or
+    /// closed); [`Error::PayloadTooLarge`] or [`Error::Codec`] when the result cannot
+    /// be sent.
     pub fn yield_progress(
         &mut self,
         request: u64,

@@ -9,6 +9,21 @@ use std::fmt;
 use std::sync::Arc;
 
 /// What a session needs to join.
+///
+/// ```
+/// use izaber_wamp_proto::auth::Ticket;
+/// use izaber_wamp_proto::session::{Session, SessionConfig};
+/// use std::sync::Arc;
+///
+/// let mut config = SessionConfig::new("realm1");
+/// config.auth.push(Arc::new(Ticket::new("alice", "s3cret")));
+/// let mut session = Session::<()>::new(config);
+///
+/// let hello = String::from_utf8(session.pop_transmit().unwrap())?;
+/// assert!(hello.contains(r#""authid":"alice""#));
+/// assert!(hello.contains(r#""authmethods":["ticket"]"#));
+/// # Ok::<(), std::string::FromUtf8Error>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SessionConfig {
@@ -52,6 +67,13 @@ impl SessionConfig {
 }
 
 /// How a call is canceled (CANCEL's `mode`).
+///
+/// ```
+/// use izaber_wamp_proto::session::CancelMode;
+///
+/// assert_eq!(CancelMode::default(), CancelMode::KillNoWait);
+/// assert_eq!(CancelMode::Skip.as_str(), "skip");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 #[non_exhaustive]
 pub enum CancelMode {
@@ -77,6 +99,19 @@ impl CancelMode {
 }
 
 /// Where the session is in its life.
+///
+/// ```
+/// use izaber_wamp_proto::session::{Session, SessionConfig, State};
+///
+/// let mut session = Session::<()>::new(SessionConfig::new("realm1"));
+/// assert_eq!(session.state(), State::Joining);
+/// session.handle_frame(br#"[2,4711,{}]"#); // WELCOME
+/// assert_eq!(session.state(), State::Established);
+/// session.goodbye("wamp.close.normal");
+/// assert_eq!(session.state(), State::Closing);
+/// session.handle_frame(br#"[6,{},"wamp.close.goodbye_and_out"]"#);
+/// assert_eq!(session.state(), State::Closed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// HELLO sent; waiting for WELCOME, CHALLENGE or ABORT.
@@ -90,6 +125,23 @@ pub enum State {
 }
 
 /// The successful answer to a request.
+///
+/// ```
+/// use izaber_wamp_proto::session::{Output, Reply, Session, SessionConfig};
+/// use izaber_wamp_proto::Dict;
+///
+/// let mut session = Session::new(SessionConfig::new("realm1"));
+/// session.handle_frame(br#"[2,4711,{}]"#); // WELCOME
+/// # session.pop_output();
+/// let request = session
+///     .register("com.example.add".into(), Dict::new(), "add")
+///     .unwrap();
+/// session.handle_frame(format!("[65,{request},9001]").as_bytes()); // REGISTERED
+/// assert!(matches!(
+///     session.pop_output(),
+///     Some(Output::Completed { ctx: "add", result: Ok(Reply::Registered(9001)) })
+/// ));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     /// RESULT of a CALL.
@@ -112,6 +164,25 @@ pub enum Reply {
 }
 
 /// Why a session ended.
+///
+/// ```
+/// use izaber_wamp_proto::session::{CloseReason, Output, Session, SessionConfig};
+///
+/// let mut session = Session::<()>::new(SessionConfig::new("realm1"));
+/// session.handle_frame(br#"[3,{"message":"no such realm"},"wamp.error.no_such_realm"]"#);
+/// let Some(Output::Closed(reason)) = session.pop_output() else { panic!() };
+/// assert_eq!(
+///     reason,
+///     CloseReason::Abort {
+///         reason: "wamp.error.no_such_realm".into(),
+///         message: Some("no such realm".into()),
+///     }
+/// );
+/// assert_eq!(
+///     reason.to_string(),
+///     "session aborted by the router: wamp.error.no_such_realm: no such realm"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum CloseReason {
     /// We said GOODBYE (the router may or may not have answered).
@@ -178,6 +249,29 @@ impl fmt::Display for CloseReason {
 }
 
 /// Something the layer above must act on.
+///
+/// ```
+/// use izaber_wamp_proto::message::Payload;
+/// use izaber_wamp_proto::session::{Output, Session, SessionConfig};
+/// use izaber_wamp_proto::{Dict, Value};
+///
+/// let mut session = Session::<()>::new(SessionConfig::new("realm1"));
+/// # session.pop_transmit();
+/// session.handle_frame(br#"[2,4711,{}]"#); // WELCOME
+/// session.handle_frame(br#"[68,1,9001,{},[2,3]]"#); // INVOCATION
+/// while let Some(output) = session.pop_output() {
+///     match output {
+///         Output::Joined { session: id, .. } => assert_eq!(id, 4711),
+///         Output::Invocation { request, payload, .. } => {
+///             let sum: i64 = payload.args.iter().filter_map(Value::as_i64).sum();
+///             let result = Payload::new(vec![sum.into()], Dict::new());
+///             session.yield_result(request, result, Dict::new());
+///         }
+///         other => panic!("unexpected {other:?}"),
+///     }
+/// }
+/// assert_eq!(session.pop_transmit().unwrap(), br#"[70,1,{},[5]]"#); // YIELD
+/// ```
 #[derive(Debug)]
 pub enum Output<C> {
     /// The session is established.
@@ -227,7 +321,8 @@ pub enum Output<C> {
         last: bool,
     },
     /// The caller canceled an invocation we are running (INTERRUPT); its answer is no
-    /// longer wanted. For `kill` the session already answered `wamp.error.canceled`.
+    /// longer wanted. Unless the mode is `killnowait`, the session already answered
+    /// `wamp.error.canceled`.
     Interrupt {
         /// The INVOCATION request ID.
         request: u64,

@@ -199,8 +199,12 @@ impl<'de> de::Deserialize<'de> for Value {
 
 /// Converts a [`Value`] into any deserializable type.
 ///
-/// Errors name the expected and found types and where in the value the mismatch is,
-/// e.g. `invalid type: string "x", expected i32 at args[0]`.
+/// # Errors
+///
+/// A [`ValueError`] when the value does not fit `T`: a wrong type, an integer out of
+/// `T`'s range, a missing field, an unknown variant, or whatever `T`'s `Deserialize`
+/// refuses. It names the expected and found types and where in the value the
+/// mismatch is, e.g. `invalid type: string "x", expected i32 at args[0]`.
 ///
 /// ```
 /// use izaber_wamp_proto::value::{from_value, Value};
@@ -218,6 +222,10 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ValueError> {
 /// The same as [`from_value`]`(value.clone())`, with the same results and errors,
 /// but nothing is copied that the result does not keep, and the result may borrow
 /// the value's strings and bytes (`&str`, `&[u8]`, `Cow<str>`).
+///
+/// # Errors
+///
+/// As [`from_value`].
 ///
 /// ```
 /// use izaber_wamp_proto::value::{from_value_ref, Dict, Value};
@@ -252,6 +260,10 @@ pub fn from_value_ref<'de, T: de::Deserialize<'de>>(value: &'de Value) -> Result
 /// them, without building that list first: the positional arguments of a message,
 /// for instance.
 ///
+/// # Errors
+///
+/// As [`from_value`], with paths starting at the item's index (`[1]`).
+///
 /// ```
 /// use izaber_wamp_proto::value::{from_list_ref, Value};
 ///
@@ -266,6 +278,10 @@ pub fn from_list_ref<'de, T: de::Deserialize<'de>>(items: &'de [Value]) -> Resul
 
 /// Reads a dict as one `T`, as [`from_value_ref`] reads a [`Value::Dict`], without
 /// building that value first: the keyword arguments of a message, for instance.
+///
+/// # Errors
+///
+/// As [`from_value`], with paths starting at the key.
 ///
 /// ```
 /// use izaber_wamp_proto::value::{from_dict_ref, Dict, Value};

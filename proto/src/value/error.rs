@@ -15,6 +15,19 @@ enum PathSegment {
 /// Error converting between Rust types and [`Value`] (message says what and where).
 ///
 /// The "where" is a path such as `items[2].name`, rendered after the message.
+///
+/// ```
+/// use izaber_wamp_proto::{from_value, Dict, Value};
+/// use std::collections::HashMap;
+///
+/// let value = Value::Dict(Dict::from([(
+///     "ports".to_string(),
+///     Value::List(vec![80.into(), "https".into()]),
+/// )]));
+/// let err = from_value::<HashMap<String, Vec<u16>>>(value).unwrap_err();
+/// assert_eq!(err.message(), r#"invalid type: string "https", expected u16"#);
+/// assert_eq!(err.to_string(), r#"invalid type: string "https", expected u16 at ports[1]"#);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueError {
     message: String,

@@ -41,9 +41,33 @@ use serde::de::Unexpected;
 use std::collections::BTreeMap;
 
 /// A WAMP dictionary (Options, Details, ArgumentsKw): string keys.
+///
+/// ```
+/// use izaber_wamp_proto::{Dict, Value};
+///
+/// let mut options = Dict::new();
+/// options.insert("acknowledge".into(), Value::Bool(true));
+/// assert_eq!(Value::Dict(options).to_string(), r#"{"acknowledge":true}"#);
+/// ```
 pub type Dict = BTreeMap<String, Value>;
 
 /// A dynamically typed WAMP payload value.
+///
+/// ```
+/// use izaber_wamp_proto::{Dict, Value};
+///
+/// let user = Value::Dict(Dict::from([
+///     ("name".to_string(), Value::from("Ada")),
+///     ("roles".to_string(), Value::List(vec!["admin".into(), "dev".into()])),
+///     ("avatar".to_string(), Value::bytes(*b"\x89PNG")),
+/// ]));
+/// let dict = user.as_dict().unwrap();
+/// assert_eq!(dict["name"].as_str(), Some("Ada"));
+/// assert_eq!(dict["roles"].as_list().map(<[Value]>::len), Some(2));
+/// assert_eq!(dict["avatar"].as_bytes(), Some(&b"\x89PNG"[..]));
+/// assert_eq!(Value::from(5u64), Value::from(5i32)); // one spelling per integer
+/// assert_eq!(user.to_string(), r#"{"avatar":b"89504e47","name":"Ada","roles":["admin","dev"]}"#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
     /// Absence of a value (`null` / `nil`).
@@ -72,6 +96,14 @@ impl Value {
     ///
     /// There is no `From<Vec<u8>>` because a `Vec<u8>` could equally mean a list of
     /// small integers; this constructor makes the binary intent explicit.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::Value;
+    ///
+    /// let blob = Value::bytes(vec![0xde, 0xad]);
+    /// assert_eq!(blob.as_bytes(), Some(&[0xde, 0xad][..]));
+    /// assert_eq!(blob.type_name(), "bytes");
+    /// ```
     pub fn bytes(bytes: impl Into<Vec<u8>>) -> Value {
         Value::Bytes(bytes.into())
     }
@@ -82,6 +114,12 @@ impl Value {
     }
 
     /// The boolean, if this is a [`Value::Bool`].
+    ///
+    /// ```
+    /// use izaber_wamp_proto::Value;
+    /// assert_eq!(Value::Bool(true).as_bool(), Some(true));
+    /// assert_eq!(Value::from("true").as_bool(), None);
+    /// ```
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -90,6 +128,13 @@ impl Value {
     }
 
     /// The integer, if this is an integer that fits in `i64`.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::Value;
+    /// assert_eq!(Value::from(-3).as_i64(), Some(-3));
+    /// assert_eq!(Value::from(u64::MAX).as_i64(), None);
+    /// assert_eq!(Value::Float(1.0).as_i64(), None);
+    /// ```
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
@@ -99,6 +144,12 @@ impl Value {
     }
 
     /// The integer, if this is a non-negative integer.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::Value;
+    /// assert_eq!(Value::from(u64::MAX).as_u64(), Some(u64::MAX));
+    /// assert_eq!(Value::from(-1).as_u64(), None);
+    /// ```
     pub fn as_u64(&self) -> Option<u64> {
         match self {
             Value::Int(i) => u64::try_from(*i).ok(),
@@ -109,6 +160,13 @@ impl Value {
 
     /// The number as `f64`, if this is a float or an integer (large integers lose
     /// precision).
+    ///
+    /// ```
+    /// use izaber_wamp_proto::Value;
+    /// assert_eq!(Value::Float(0.5).as_f64(), Some(0.5));
+    /// assert_eq!(Value::from(2).as_f64(), Some(2.0));
+    /// assert_eq!(Value::from("2").as_f64(), None);
+    /// ```
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Float(f) => Some(*f),
@@ -119,6 +177,12 @@ impl Value {
     }
 
     /// The text, if this is a [`Value::String`].
+    ///
+    /// ```
+    /// use izaber_wamp_proto::Value;
+    /// assert_eq!(Value::from("hi").as_str(), Some("hi"));
+    /// assert_eq!(Value::bytes(*b"hi").as_str(), None); // bytes are not text
+    /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -135,6 +199,12 @@ impl Value {
     }
 
     /// The items, if this is a [`Value::List`].
+    ///
+    /// ```
+    /// use izaber_wamp_proto::Value;
+    /// let list = Value::List(vec![1.into(), 2.into()]);
+    /// assert_eq!(list.as_list(), Some(&[Value::Int(1), Value::Int(2)][..]));
+    /// ```
     pub fn as_list(&self) -> Option<&[Value]> {
         match self {
             Value::List(items) => Some(items),
@@ -143,6 +213,13 @@ impl Value {
     }
 
     /// The dictionary, if this is a [`Value::Dict`].
+    ///
+    /// ```
+    /// use izaber_wamp_proto::{Dict, Value};
+    /// let details = Value::Dict(Dict::from([("authrole".to_string(), "user".into())]));
+    /// let role = details.as_dict().and_then(|d| d.get("authrole")).and_then(Value::as_str);
+    /// assert_eq!(role, Some("user"));
+    /// ```
     pub fn as_dict(&self) -> Option<&Dict> {
         match self {
             Value::Dict(d) => Some(d),
@@ -152,6 +229,12 @@ impl Value {
 
     /// A short name of the variant for messages: "null", "bool", "integer", "float",
     /// "string", "bytes", "list" or "dict".
+    ///
+    /// ```
+    /// use izaber_wamp_proto::Value;
+    /// assert_eq!(Value::from(u64::MAX).type_name(), "integer");
+    /// assert_eq!(Value::Null.type_name(), "null");
+    /// ```
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -167,6 +250,15 @@ impl Value {
 
     /// This value described the way serde's `invalid_type` errors expect, so custom
     /// deserialization code can report "invalid type: X, expected Y" consistently.
+    ///
+    /// ```
+    /// use izaber_wamp_proto::{Value, ValueError};
+    /// use serde::de::Error;
+    ///
+    /// let found = Value::from("seven");
+    /// let err = ValueError::invalid_type(found.unexpected(), &"a port number");
+    /// assert_eq!(err.to_string(), r#"invalid type: string "seven", expected a port number"#);
+    /// ```
     pub fn unexpected(&self) -> Unexpected<'_> {
         match self {
             Value::Null => Unexpected::Unit,

@@ -47,6 +47,32 @@ impl Serialize for Value {
 /// Follows `serde_json::to_value` conventions, except that `serialize_bytes` gives
 /// [`Value::Bytes`] and unit structs give [`Value::Null`]. Map keys must be strings;
 /// integer, bool and char keys are turned into their text form, like JSON does.
+///
+/// # Errors
+///
+/// A [`ValueError`] when a map key is not a string, integer, bool, char or unit
+/// variant (e.g. a float or a tuple), when an `i128` or `u128` is outside
+/// `i64::MIN..=u64::MAX`, or when `T`'s `Serialize` fails.
+///
+/// ```
+/// use izaber_wamp_proto::{to_value, Dict, Value};
+/// use serde::Serialize;
+/// use std::collections::BTreeMap;
+///
+/// #[derive(Serialize)]
+/// struct Point {
+///     x: i32,
+///     y: i32,
+/// }
+///
+/// let value = to_value(&Point { x: 1, y: -2 })?;
+/// let expected = Dict::from([("x".to_string(), Value::Int(1)), ("y".to_string(), Value::Int(-2))]);
+/// assert_eq!(value, Value::Dict(expected));
+///
+/// let by_position = BTreeMap::from([((0, 0), "origin")]);
+/// assert!(to_value(&by_position).is_err()); // a tuple is no dictionary key
+/// # Ok::<(), izaber_wamp_proto::ValueError>(())
+/// ```
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, ValueError> {
     value.serialize(ValueSerializer)
 }
