@@ -38,6 +38,18 @@ use std::task::{Context, Poll};
 /// one it had confirmed stays (as after dropping its handle); a publication stays
 /// published.
 ///
+/// ```no_run
+/// use izaber_wamp::{Client, ClientConfig};
+/// # fn main() -> izaber_wamp::Result<()> {
+/// let client = Client::connect(ClientConfig::new("ws://127.0.0.1:8080/ws", "realm1"))?;
+/// // Any executor: here the `futures` crate's; under tokio, `.await` it in a task.
+/// let sum: i64 = futures::executor::block_on(client.call_async("com.example.add", (2, 3)))?
+///     .arg(0)?;
+/// # let _ = sum;
+/// # Ok(())
+/// # }
+/// ```
+///
 /// # Panics
 ///
 /// When polled again after it returned `Poll::Ready`, as an `async fn`'s future does.

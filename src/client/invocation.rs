@@ -205,7 +205,8 @@ impl Invocation {
     /// # Errors
     ///
     /// [`Error::InvalidOption`] when the caller did not ask for progressive results,
-    /// [`Error::Closed`] or [`Error::ConnectionLost`] when the result cannot be sent.
+    /// [`Error::Closed`] when the result cannot be handed over (the client is closed,
+    /// or its connection stopped for good).
     pub fn progress(&self, result: CallResult) -> Result<()> {
         if !self.wants_progress() {
             return Err(Error::InvalidOption {
