@@ -16,7 +16,9 @@
 //! `scripts/bench`), which is what the 4 MiB call costs the transport alone.
 //!
 //! Each phase reports operations per second, microseconds per operation and the CPU
-//! time of this whole process (caller and callee sides) per operation. The Python peers
+//! time of this whole process (caller and callee sides) per operation; the call phases
+//! also the 50th, 99th and 99.9th percentiles of each call's latency (`p50_us`,
+//! `p99_us`, `p999_us`). The Python peers
 //! in `bench/peers/` run the same workload and print the same JSON (`--json`), but for
 //! `async_calls` (their `parallel_calls` are asyncio tasks already).
 //!
@@ -136,31 +138,56 @@ struct Phase {
     ops: u64,
     wall: Duration,
     cpu: Duration,
+    /// How long each operation took, where each is timed on its own (calls).
+    latencies: Vec<Duration>,
 }
 
 impl Phase {
-    /// Runs `work`, which returns how many operations it completed, and times it.
-    fn measure(work: impl FnOnce() -> Result<u64, Error>) -> Result<Phase, Error> {
+    /// Runs `work`, which returns how long each operation it completed took, and
+    /// times it.
+    fn measure(work: impl FnOnce() -> Result<Vec<Duration>, Error>) -> Result<Phase, Error> {
         let cpu_start = process_cpu_time();
         let start = Instant::now();
-        let ops = work()?;
+        let latencies = work()?;
         Ok(Phase {
-            ops,
+            ops: latencies.len() as u64,
             wall: start.elapsed(),
             cpu: process_cpu_time().saturating_sub(cpu_start),
+            latencies,
         })
     }
 
     fn to_json(&self) -> Json {
         let ops = self.ops.max(1) as f64;
-        json!({
+        let mut report = json!({
             "ops": self.ops,
             "seconds": self.wall.as_secs_f64(),
             "ops_per_s": self.ops as f64 / self.wall.as_secs_f64(),
             "us_per_op": self.wall.as_secs_f64() * 1e6 / ops,
             "cpu_us_per_op": self.cpu.as_secs_f64() * 1e6 / ops,
-        })
+        });
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        for (key, fraction) in [("p50_us", 0.5), ("p99_us", 0.99), ("p999_us", 0.999)] {
+            if let Some(latency) = percentile(&sorted, fraction) {
+                report[key] = (latency.as_secs_f64() * 1e6).into();
+            }
+        }
+        report
     }
+}
+
+/// The smallest latency at least `fraction` of `sorted` do not exceed.
+fn percentile(sorted: &[Duration], fraction: f64) -> Option<Duration> {
+    let rank = (sorted.len() as f64 * fraction).ceil() as usize;
+    sorted.get(rank.saturating_sub(1)).copied()
+}
+
+/// Runs `operation`, returning how long it took.
+fn timed(operation: impl FnOnce() -> Result<(), Error>) -> Result<Duration, Error> {
+    let start = Instant::now();
+    operation()?;
+    Ok(start.elapsed())
 }
 
 fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
@@ -229,15 +256,14 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn sequential_calls(client: &Client, calls: u64) -> Result<u64, Error> {
-    for n in 0..calls {
-        client.call("bench.echo", (n,))?;
-    }
-    Ok(calls)
+fn sequential_calls(client: &Client, calls: u64) -> Result<Vec<Duration>, Error> {
+    (0..calls)
+        .map(|n| timed(|| client.call("bench.echo", (n,)).map(drop)))
+        .collect()
 }
 
 /// `calls` calls in all, shared out among `threads` threads using clones of `client`.
-fn parallel_calls(client: &Client, calls: u64, threads: u64) -> Result<u64, Error> {
+fn parallel_calls(client: &Client, calls: u64, threads: u64) -> Result<Vec<Duration>, Error> {
     let workers: Vec<_> = (0..threads)
         .map(|thread| {
             let client = client.clone();
@@ -245,11 +271,11 @@ fn parallel_calls(client: &Client, calls: u64, threads: u64) -> Result<u64, Erro
             std::thread::spawn(move || sequential_calls(&client, share))
         })
         .collect();
-    let mut done = 0;
+    let mut latencies = Vec::new();
     for worker in workers {
-        done += worker.join().map_err(|_| Error::Closed)??;
+        latencies.extend(worker.join().map_err(|_| Error::Closed)??);
     }
-    Ok(done)
+    Ok(latencies)
 }
 
 /// `calls` calls in all, shared out among `tasks` tasks on `runtime` (a
@@ -260,25 +286,28 @@ fn async_calls(
     client: &Client,
     calls: u64,
     tasks: u64,
-) -> Result<u64, Error> {
+) -> Result<Vec<Duration>, Error> {
     runtime.block_on(async {
         let workers: Vec<_> = (0..tasks)
             .map(|task| {
                 let client = client.clone();
                 let share = calls / tasks + u64::from(task < calls % tasks);
                 tokio::spawn(async move {
+                    let mut latencies = Vec::new();
                     for n in 0..share {
+                        let start = Instant::now();
                         client.call_async("bench.echo", (n,)).await?;
+                        latencies.push(start.elapsed());
                     }
-                    Ok::<u64, Error>(share)
+                    Ok::<_, Error>(latencies)
                 })
             })
             .collect();
-        let mut done = 0;
+        let mut latencies = Vec::new();
         for worker in workers {
-            done += worker.await.map_err(|_| Error::Closed)??;
+            latencies.extend(worker.await.map_err(|_| Error::Closed)??);
         }
-        Ok(done)
+        Ok(latencies)
     })
 }
 
@@ -322,6 +351,8 @@ fn events(client: &Client, count: u64, inline: bool) -> Result<Json, Error> {
         wall: Duration::from_nanos(last_arrival.load(Ordering::Relaxed))
             .saturating_sub(publishing_began),
         cpu: process_cpu_time().saturating_sub(cpu_start),
+        // Events are not timed one by one: only when the last arrived.
+        latencies: Vec::new(),
     };
     client.unsubscribe(&subscription)?;
     let mut report = phase.to_json();
@@ -329,22 +360,26 @@ fn events(client: &Client, count: u64, inline: bool) -> Result<Json, Error> {
     Ok(report)
 }
 
-fn big_calls(client: &Client, calls: u64) -> Result<u64, Error> {
+fn big_calls(client: &Client, calls: u64) -> Result<Vec<Duration>, Error> {
     let payload = Value::bytes(vec![0x5a; BIG_PAYLOAD]);
-    for _ in 0..calls {
-        let echoed = client.call("bench.echo", (&payload,))?;
-        let length = echoed
-            .args
-            .first()
-            .and_then(Value::as_bytes)
-            .map(<[u8]>::len);
-        if length != Some(BIG_PAYLOAD) {
-            return Err(Error::Serialization(format!(
-                "bench.echo returned {length:?} bytes instead of {BIG_PAYLOAD}"
-            )));
-        }
-    }
-    Ok(calls)
+    (0..calls)
+        .map(|_| {
+            timed(|| {
+                let echoed = client.call("bench.echo", (&payload,))?;
+                let length = echoed
+                    .args
+                    .first()
+                    .and_then(Value::as_bytes)
+                    .map(<[u8]>::len);
+                if length != Some(BIG_PAYLOAD) {
+                    return Err(Error::Serialization(format!(
+                        "bench.echo returned {length:?} bytes instead of {BIG_PAYLOAD}"
+                    )));
+                }
+                Ok(())
+            })
+        })
+        .collect()
 }
 
 /// The 4 MiB payload echoed as a bare WebSocket message: the transport's share of a
@@ -354,12 +389,14 @@ fn raw_websocket_echo(url: &str, echoes: u64) -> Result<Phase, Box<dyn std::erro
     let payload = tungstenite::Bytes::from(vec![0x5a; BIG_PAYLOAD]);
     let mut failure = None;
     let phase = Phase::measure(|| {
+        let mut latencies = Vec::new();
         for _ in 0..echoes {
+            let start = Instant::now();
             let echoed = socket
                 .send(tungstenite::Message::Binary(payload.clone()))
                 .and_then(|()| socket.read());
             match echoed {
-                Ok(message) if message.len() == BIG_PAYLOAD => {}
+                Ok(message) if message.len() == BIG_PAYLOAD => latencies.push(start.elapsed()),
                 Ok(message) => {
                     failure = Some(format!(
                         "echo of {} bytes instead of {BIG_PAYLOAD}",
@@ -373,7 +410,7 @@ fn raw_websocket_echo(url: &str, echoes: u64) -> Result<Phase, Box<dyn std::erro
                 }
             }
         }
-        Ok(echoes)
+        Ok(latencies)
     })?;
     let _ = socket.close(None);
     match failure {
@@ -390,8 +427,8 @@ fn print_table(report: &Json) {
         report["n"]
     );
     println!(
-        "{:<20} {:>8} {:>12} {:>12} {:>12}",
-        "phase", "ops", "ops/s", "us/op", "CPU us/op"
+        "{:<20} {:>8} {:>12} {:>12} {:>12} {:>10} {:>10} {:>10}",
+        "phase", "ops", "ops/s", "us/op", "CPU us/op", "p50 us", "p99 us", "p99.9 us"
     );
     for name in PHASES {
         let phase = &report["results"][name];
@@ -405,11 +442,14 @@ fn print_table(report: &Json) {
             }
             let number = |key: &str| phase[key].as_f64().unwrap_or(f64::NAN);
             println!(
-                "{name:<20} {:>8} {:>12.0} {:>12.1} {:>12.1}",
+                "{name:<20} {:>8} {:>12.0} {:>12.1} {:>12.1} {:>10.0} {:>10.0} {:>10.0}",
                 phase["ops"],
                 number("ops_per_s"),
                 number("us_per_op"),
-                number("cpu_us_per_op")
+                number("cpu_us_per_op"),
+                number("p50_us"),
+                number("p99_us"),
+                number("p999_us")
             );
         }
     }

@@ -17,8 +17,9 @@ use crate::proto::message::Payload;
 use crate::proto::session::CancelMode;
 use crate::proto::value::Dict;
 use crate::proto::WampError;
-use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Poll, Waker};
+use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,7 +29,10 @@ pub(super) const WAKER: mio::Token = mio::Token(0);
 
 /// How many commands may wait for the loop's lock. Beyond that, senders wait for room
 /// (up to their deadline): the queue only grows while the socket does not take what
-/// is written, and then the senders should wait anyway.
+/// is written, and then the senders should wait anyway. The channel underneath is
+/// unbounded, so its memory grows with use only (a bounded one allocates and touches
+/// every slot at once: 4,096 commands of 192 bytes are most of an idle client's
+/// memory); the bound is kept here, give or take the senders racing past it at once.
 const COMMAND_QUEUE: usize = 4096;
 
 /// Work for the event loop.
@@ -67,6 +71,7 @@ pub(crate) enum SendError {
 #[derive(Clone)]
 pub(crate) struct CommandSender {
     channel: Sender<Command>,
+    room: Arc<Room>,
     waker: Arc<LoopWaker>,
     core: Arc<Core>,
     /// The last key given to a request (see `Token`).
@@ -97,10 +102,12 @@ impl CommandSender {
     /// sleeps: the lock is only tried, the socket is non-blocking, and a full one stops
     /// the handling.
     pub fn send(&self, command: Command, deadline: Instant) -> Result<(), SendError> {
-        match self.channel.send_deadline(command, deadline) {
-            Ok(()) => {}
-            Err(SendTimeoutError::Disconnected(_)) => return Err(SendError::Stopped),
-            Err(SendTimeoutError::Timeout(_)) => return Err(SendError::Full),
+        let has_room = || self.channel.len() < COMMAND_QUEUE;
+        if !has_room() && !self.room.wait_until(deadline, has_room) {
+            return Err(SendError::Full);
+        }
+        if self.channel.send(command).is_err() {
+            return Err(SendError::Stopped);
         }
         if crate::sync::lock::in_locked_section() {
             // Reached from code running under the lock (a value dropped there): the
@@ -147,14 +154,82 @@ impl LoopWaker {
     }
 }
 
+/// Senders waiting for room in the command queue, and how they are woken.
+#[derive(Default)]
+struct Room {
+    waiting: AtomicU64,
+    lock: Mutex<()>,
+    made: Condvar,
+}
+
+impl Room {
+    /// Waits until `has_room` or `deadline`; returns whether there is room.
+    fn wait_until(&self, deadline: Instant, has_room: impl Fn() -> bool) -> bool {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut guard = self.lock.lock();
+        let room = loop {
+            if has_room() {
+                break true;
+            }
+            if self.made.wait_until(&mut guard, deadline).timed_out() {
+                break has_room();
+            }
+        };
+        drop(guard);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        room
+    }
+
+    /// Commands were taken from the queue: wakes the senders waiting for room. With
+    /// SeqCst on both sides, a sender that registered too late to be seen here sees
+    /// the room itself.
+    fn made(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock();
+            self.made.notify_all();
+        }
+    }
+}
+
+/// The loop's side of the command channel.
+#[derive(Clone)]
+pub(super) struct CommandQueue {
+    receiver: Receiver<Command>,
+    room: Arc<Room>,
+}
+
+impl CommandQueue {
+    /// Whether commands are queued.
+    pub fn is_empty(&self) -> bool {
+        self.receiver.is_empty()
+    }
+
+    /// Takes every queued command (the loop is ending), and lets waiting senders
+    /// find out.
+    pub fn take_all(&self) -> Vec<Command> {
+        let commands = self.receiver.try_iter().collect();
+        self.room.made();
+        commands
+    }
+}
+
 impl EventLoop {
     /// Handles queued commands until the queue is empty or the socket is full.
     pub(super) fn handle_queued_commands(&mut self) {
+        let mut taken = false;
         while !self.write_blocked() {
-            let Some(Ok(command)) = self.commands.as_ref().map(Receiver::try_recv) else {
+            let Some(queue) = self.commands.as_ref() else {
                 break;
             };
+            let command = match queue.receiver.try_recv() {
+                Ok(command) => command,
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            };
+            taken = true;
             self.handle_command(command);
+        }
+        if let (true, Some(queue)) = (taken, self.commands.as_ref()) {
+            queue.room.made();
         }
     }
 
@@ -177,18 +252,63 @@ impl EventLoop {
 /// receiving side and the handle's sending side.
 pub(super) fn command_channel(
     core: Arc<Core>,
-) -> std::io::Result<(Poll, Receiver<Command>, CommandSender, Arc<LoopWaker>)> {
+) -> std::io::Result<(Poll, CommandQueue, CommandSender, Arc<LoopWaker>)> {
     let poll = Poll::new()?;
     let waker = Arc::new(LoopWaker {
         waker: Waker::new(poll.registry(), WAKER)?,
         wake_pending: AtomicBool::new(false),
     });
-    let (channel, commands) = crossbeam_channel::bounded(COMMAND_QUEUE);
+    let (channel, receiver) = crossbeam_channel::unbounded();
+    let room = Arc::new(Room::default());
+    let commands = CommandQueue {
+        receiver,
+        room: Arc::clone(&room),
+    };
     let sender = CommandSender {
         channel,
+        room,
         waker: Arc::clone(&waker),
         core,
         last_key: Arc::new(AtomicU64::new(0)),
     };
     Ok((poll, commands, sender, waker))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
+
+    #[test]
+    fn a_sender_waiting_for_room_is_woken_when_commands_are_taken() {
+        let room = Arc::new(Room::default());
+        let free = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (room, free) = (Arc::clone(&room), Arc::clone(&free));
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                let started = Instant::now();
+                let found = room.wait_until(deadline, || free.load(Ordering::SeqCst));
+                (found, started.elapsed())
+            })
+        };
+        while room.waiting.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        free.store(true, Ordering::SeqCst);
+        room.made();
+        let (found, took) = waiter.join().expect("waiter");
+        assert!(found);
+        assert!(took < Duration::from_secs(5), "woken, not timed out: {took:?}");
+        assert_eq!(room.waiting.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn without_room_the_wait_ends_at_the_deadline() {
+        let room = Room::default();
+        let deadline = Instant::now() + Duration::from_millis(50);
+        assert!(!room.wait_until(deadline, || false));
+        assert!(Instant::now() >= deadline);
+    }
 }

@@ -318,7 +318,7 @@ impl EventLoop {
         // Commands that raced the end get the same answer as everyone else; later
         // sends fail on the dropped receiver.
         if let Some(commands) = self.commands.take() {
-            while let Ok(command) = commands.try_recv() {
+            for command in commands.take_all() {
                 if let super::Command::Request(request) = command {
                     let _ = request.reply.send(Err(error.clone()));
                 }

@@ -112,7 +112,7 @@ pub(crate) struct EventLoop {
     inbox: Arc<dyn Inbox>,
     status: Arc<Status>,
     /// Queued commands; dropped when the loop stops, so later sends fail.
-    commands: Option<Receiver<Command>>,
+    commands: Option<handoff::CommandQueue>,
     /// Finished connection attempts from connector threads.
     connected: Receiver<AttemptResult>,
     connected_tx: Sender<AttemptResult>,
@@ -141,7 +141,7 @@ pub(crate) struct EventLoop {
 pub(crate) struct Prepared {
     core: Arc<Core>,
     poll: Poll,
-    commands: Receiver<Command>,
+    commands: handoff::CommandQueue,
     waker: Arc<LoopWaker>,
 }
 
