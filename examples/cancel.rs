@@ -13,7 +13,7 @@
 
 mod common;
 
-use izaber_wamp::{CallOptions, CallResult, CancelMode, Error, RegisterOptions};
+use izaber_wamp::{CallOptions, CallResult, CancelMode, Error};
 use std::time::Duration;
 
 fn main() {
@@ -25,21 +25,16 @@ fn usage() -> Error {
 }
 
 fn run() -> izaber_wamp::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = common::args();
     izaber_wamp::initialize()?;
     let wamp = izaber_wamp::wamp()?;
     let client = wamp.absolute();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["serve", uri] => {
-            let options = RegisterOptions::new().force_reregister(true);
-            client.register_with(uri, &options, |inv| {
-                while !inv.wait_interrupted(Duration::from_secs(60)) {}
-                println!("interrupted");
-                Ok(CallResult::empty())
-            })?;
-            println!("serving {uri}");
-            common::wait_for_shutdown()?;
-        }
+        ["serve", uri] => common::serve(client, uri, |inv| {
+            while !inv.wait_interrupted(Duration::from_secs(60)) {}
+            println!("interrupted");
+            Ok(CallResult::empty())
+        })?,
         ["call", uri, mode] => {
             let mode = match mode {
                 "skip" => CancelMode::Skip,

@@ -13,7 +13,7 @@
 
 mod common;
 
-use izaber_wamp::{CallResult, Error, RegisterOptions};
+use izaber_wamp::{CallResult, Error};
 
 fn main() {
     common::main(run);
@@ -24,25 +24,20 @@ fn usage() -> Error {
 }
 
 fn run() -> izaber_wamp::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = common::args();
     izaber_wamp::initialize()?;
     let wamp = izaber_wamp::wamp()?;
     let client = wamp.absolute();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["serve", uri] => {
-            let options = RegisterOptions::new().force_reregister(true);
-            client.register_with(uri, &options, |inv| {
-                let n: u64 = inv.arg(0)?;
-                if inv.wants_progress() {
-                    for i in 1..=n {
-                        inv.progress(CallResult::value(i)?)?;
-                    }
+        ["serve", uri] => common::serve(client, uri, |inv| {
+            let n: u64 = inv.arg(0)?;
+            if inv.wants_progress() {
+                for i in 1..=n {
+                    inv.progress(CallResult::value(i)?)?;
                 }
-                Ok(CallResult::value("done")?)
-            })?;
-            println!("serving {uri}");
-            common::wait_for_shutdown()?;
-        }
+            }
+            Ok(CallResult::value("done")?)
+        })?,
         ["call", uri, n] => {
             let n: u64 = n.parse().map_err(|_| usage())?;
             for step in client.call_progress(uri, (n,))? {

@@ -12,6 +12,7 @@ mod common;
 
 #[cfg(feature = "rawsocket")]
 use common::fake_router::FakeRouter;
+use common::process::{count_entries, status_kb};
 use common::scenarios::wait_until;
 use common::{Peer, Router};
 use izaber_wamp::{
@@ -34,20 +35,6 @@ fn config(router: &Router) -> ClientConfig {
         .with_timeout(Duration::from_secs(20))
         .with_connect_timeout(Duration::from_secs(20))
         .with_ticket("test-user", "test-pass")
-}
-
-/// A line of `/proc/self/status` in kB, e.g. `VmHWM` (the peak resident size).
-fn status_kb(key: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {key} in /proc/self/status"))
-}
-
-fn count_entries(dir: &str) -> usize {
-    std::fs::read_dir(dir).expect("read /proc").count()
 }
 
 /// A queue `name` with these limits, strict naming on.

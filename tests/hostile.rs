@@ -8,6 +8,9 @@
 mod common;
 
 use common::fake_router::{Conn, FakeRouter};
+#[cfg(feature = "msgpack")]
+use common::process::status_kb;
+use common::process::threads_named;
 use common::scenarios::wait_until;
 use izaber_wamp::{Client, ClientConfig, ConnectionState, Error, ReconnectPolicy, Serializer};
 use serde_json::json;
@@ -19,26 +22,6 @@ fn config(router: &FakeRouter) -> ClientConfig {
         .with_serializers(&[Serializer::Json])
         .with_connect_timeout(Duration::from_secs(5))
         .with_timeout(Duration::from_secs(5))
-}
-
-/// Threads of this process whose name starts with `prefix` (names are cut to 15).
-fn threads_named(prefix: &str) -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .expect("read /proc/self/task")
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|name| name.trim_end().starts_with(prefix))
-        .count()
-}
-
-/// A line of `/proc/self/status` in kB (`VmPeak`: the peak address space).
-#[cfg(feature = "msgpack")]
-fn status_kb(key: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {key} in /proc/self/status"))
 }
 
 #[test]

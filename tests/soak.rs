@@ -14,6 +14,7 @@
 
 mod common;
 
+use common::process::{count_entries, status_kb};
 use common::scenarios::wait_until;
 use common::Router;
 use izaber_wamp::{
@@ -26,19 +27,6 @@ use std::time::{Duration, Instant};
 const CYCLE: Duration = Duration::from_secs(20);
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 const RECOVERY_LIMIT: Duration = Duration::from_secs(5);
-
-fn status_kb(key: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {key} in /proc/self/status"))
-}
-
-fn count(dir: &str) -> usize {
-    std::fs::read_dir(dir).expect("read /proc").count()
-}
 
 /// What one cycle measured.
 #[derive(Debug, Clone, Copy)]
@@ -150,8 +138,8 @@ fn soak() {
         let m = Cycle {
             recovery,
             rss_kb: status_kb("VmRSS"),
-            threads: count("/proc/self/task"),
-            fds: count("/proc/self/fd"),
+            threads: count_entries("/proc/self/task"),
+            fds: count_entries("/proc/self/fd"),
         };
         println!(
             "cycle {cycle}: recovered in {:?}, RSS {} kB, {} threads, {} fds, {} events, \

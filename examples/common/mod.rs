@@ -23,6 +23,24 @@ pub fn wait_for_shutdown() -> izaber_wamp::Result<()> {
     Ok(())
 }
 
+/// The command line's arguments after the program name.
+pub fn args() -> Vec<String> {
+    std::env::args().skip(1).collect()
+}
+
+/// Registers `uri` (taking it over from any other session), says so on stdout and
+/// serves it until Ctrl-C or SIGTERM.
+pub fn serve(
+    client: &izaber_wamp::Client,
+    uri: &str,
+    handler: impl Fn(izaber_wamp::Invocation) -> izaber_wamp::HandlerResult + Send + Sync + 'static,
+) -> izaber_wamp::Result<()> {
+    let options = izaber_wamp::RegisterOptions::new().force_reregister(true);
+    client.register_with(uri, &options, handler)?;
+    println!("serving {uri}");
+    wait_for_shutdown()
+}
+
 /// Sets up logging and runs `body`; on failure prints the error and exits with status 1.
 pub fn main(body: fn() -> izaber_wamp::Result<()>) {
     init_logging();

@@ -97,6 +97,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next byte, without moving past it.
+    #[cfg(feature = "cbor")]
     pub(crate) fn peek(&self) -> Option<u8> {
         self.bytes.get(self.position).copied()
     }
@@ -162,6 +163,7 @@ impl<'a> Cursor<'a> {
         Ok(Value::Dict(dict))
     }
 
+    #[cfg(feature = "cbor")]
     /// A list at `at` of items up to the byte `end` (CBOR's indefinite length).
     pub(crate) fn list_until(&mut self, at: usize, end: u8, item: ReadValue<'a>) -> Result<Value> {
         self.open(at, "list", 0, 1)?;
@@ -173,6 +175,7 @@ impl<'a> Cursor<'a> {
         Ok(Value::List(items))
     }
 
+    #[cfg(feature = "cbor")]
     /// A dict at `at` of entries up to the byte `end` (CBOR's indefinite length).
     pub(crate) fn dict_until(&mut self, at: usize, end: u8, item: ReadValue<'a>) -> Result<Value> {
         self.open(at, "dict", 0, 2)?;
@@ -185,6 +188,7 @@ impl<'a> Cursor<'a> {
         Ok(Value::Dict(dict))
     }
 
+    #[cfg(feature = "cbor")]
     /// Moves past `end` if it is next; an error if the frame ends first.
     fn at_end_marker(&mut self, at: usize, what: &str, end: u8) -> Result<bool> {
         match self.peek() {

@@ -300,7 +300,10 @@ mod tests {
         room.made();
         let (found, took) = waiter.join().expect("waiter");
         assert!(found);
-        assert!(took < Duration::from_secs(5), "woken, not timed out: {took:?}");
+        assert!(
+            took < Duration::from_secs(5),
+            "woken, not timed out: {took:?}"
+        );
         assert_eq!(room.waiting.load(Ordering::SeqCst), 0);
     }
 

@@ -356,24 +356,30 @@ impl EventLoop {
             Body::Call { .. } | Body::Publish { .. } => Follow::Reply,
         };
         if self.is_joined() {
-            let token = request.key;
-            self.requests.insert_keyed(
-                token,
-                Entry {
-                    operation: request.operation,
-                    timeout: request.timeout,
-                    deadline: Some(request.deadline),
-                    reply: Some(request.reply),
-                    follow,
-                    state: EntryState::InFlight { request: 0 },
-                    killed: false,
-                    span: request.span,
-                },
-            );
-            self.send_request(token, request.body);
+            let (token, body) = self.track(request, follow);
+            self.send_request(token, body);
         } else {
             self.hold(request, follow);
         }
+    }
+
+    /// Puts `request` in the table as about to be sent; returns its key and body.
+    fn track(&mut self, request: Request, follow: Follow) -> (Token, Body) {
+        let token = request.key;
+        self.requests.insert_keyed(
+            token,
+            Entry {
+                operation: request.operation,
+                timeout: request.timeout,
+                deadline: Some(request.deadline),
+                reply: Some(request.reply),
+                follow,
+                state: EntryState::InFlight { request: 0 },
+                killed: false,
+                span: request.span,
+            },
+        );
+        (token, request.body)
     }
 
     /// Unregister or unsubscribe: forgets the entry at once (while disconnected there
@@ -407,20 +413,7 @@ impl EventLoop {
             Some(Some(router_id)) => router_id,
         };
         let unregister = matches!(request.body, Body::Unregister { .. });
-        let token = request.key;
-        self.requests.insert_keyed(
-            token,
-            Entry {
-                operation: request.operation,
-                timeout: request.timeout,
-                deadline: Some(request.deadline),
-                reply: Some(request.reply),
-                follow: Follow::Reply,
-                state: EntryState::InFlight { request: 0 },
-                killed: false,
-                span: request.span,
-            },
-        );
+        let (token, _) = self.track(request, Follow::Reply);
         let Some(session) = self.link.session() else {
             return self.finish_request(token, Err(Error::ConnectionLost("not connected".into())));
         };

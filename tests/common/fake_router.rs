@@ -113,12 +113,7 @@ impl Conn {
 
     /// The next WAMP message from the client.
     pub fn recv(&mut self) -> Value {
-        let mut header = [0u8; 4];
-        self.socket.read_exact(&mut header).expect("frame header");
-        let len =
-            usize::from(header[1]) << 16 | usize::from(header[2]) << 8 | usize::from(header[3]);
-        let mut payload = vec![0u8; len];
-        self.socket.read_exact(&mut payload).expect("frame payload");
+        let (_, payload) = self.recv_frame();
         serde_json::from_slice(&payload).expect("a JSON message")
     }
 

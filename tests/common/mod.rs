@@ -29,6 +29,7 @@
 
 pub mod fake_router;
 pub mod keys;
+pub mod process;
 pub mod scenarios;
 mod venv;
 
