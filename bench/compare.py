@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
-"""Check and summarise the runs of scripts/bench: a table of medians.
+"""Check and summarise the runs of scripts/bench: a table of medians per router.
 
 Usage (scripts/bench runs it with the venv interpreter):
 
     compare.py --manifest FILE --out PREFIX --n N --big-n N --serializer S
-               --runs R --threads T --pinning TEXT [--strict]
+               --runs R --threads T --pinning TEXT [--strict] [--note TEXT ...]
 
 The manifest has one tab-separated line per run, in run order:
-    client-label  run-number  exit-status  stdout-file  stderr-file
-where stdout holds the client's `--json` report (see bench/peers/benchlib.py).
+    router  client-label  run-number  exit-status  stdout-file  stderr-file
+where router is "crossbar" or "fastrouter" and stdout holds the client's
+`--json` report (see bench/peers/benchlib.py).
 
 A run counts when it exited with status 0 and printed exactly one JSON object
 of the expected schema, for the requested n and serializer. With --strict a
 phase error (other than one marked "unsupported") and lost events also fail
 the run.
 
-Prints the table (Markdown) on stdout and writes PREFIX.md (the same) and
-PREFIX.json (settings, every run with its report, the medians, the table).
+Prints the tables (Markdown), one per router with a column per client and a
+ratio column per peer, on stdout and writes PREFIX.md (the same) and
+PREFIX.json (settings, every run with its report, the medians, the text).
 Exits with status 1 when any run did not count, else 0.
 """
 
@@ -30,6 +32,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 OURS = "izaber-wamp"
+HERE = os.path.dirname(os.path.abspath(__file__))
 CALL_PHASES = ("sequential_calls", "parallel_calls", "events", "call_4mb")
 NUMBER_KEYS = ("ops", "seconds", "ops_per_s", "us_per_op", "cpu_us_per_op")
 
@@ -37,8 +40,14 @@ NUMBER_KEYS = ("ops", "seconds", "ops_per_s", "us_per_op", "cpu_us_per_op")
 METRICS = [
     ("sequential calls/s", "sequential_calls", "ops_per_s", 1, "higher"),
     ("µs per sequential call", "sequential_calls", "us_per_op", 1, "lower"),
+    ("sequential call p50, µs", "sequential_calls", "p50_us", 1, "lower"),
+    ("sequential call p99, µs", "sequential_calls", "p99_us", 1, "lower"),
+    ("sequential call p99.9, µs", "sequential_calls", "p999_us", 1, "lower"),
     ("CPU µs per sequential call", "sequential_calls", "cpu_us_per_op", 1, "lower"),
     ("{threads}-thread calls/s", "parallel_calls", "ops_per_s", 1, "higher"),
+    ("{threads}-thread call p50, µs", "parallel_calls", "p50_us", 1, "lower"),
+    ("{threads}-thread call p99, µs", "parallel_calls", "p99_us", 1, "lower"),
+    ("{threads}-thread call p99.9, µs", "parallel_calls", "p999_us", 1, "lower"),
     ("CPU µs per call, {threads} threads", "parallel_calls", "cpu_us_per_op", 1, "lower"),
     # Ours only: {threads} tasks awaiting call_async on one tokio current-thread runtime.
     ("{threads}-task async calls/s, one thread", "async_calls", "ops_per_s", 1, "higher"),
@@ -49,6 +58,8 @@ METRICS = [
     ("raw WebSocket 4 MiB echo, ms", "raw_websocket_4mb", "us_per_op", 1e-3, "lower"),
     ("idle RSS, MB", None, "idle_rss_mb", 1, "lower"),
 ]
+# Keys not every client reports: their rows are shown only when some client does.
+OPTIONAL_KEYS = ("p50_us", "p99_us", "p999_us")
 
 
 def is_number(x):
@@ -93,6 +104,8 @@ def check_report(text, label, args):
                 notes.append(note)
         elif not all(is_number(phase.get(k)) for k in NUMBER_KEYS):
             problems.append(f"phase {name} lacks one of {', '.join(NUMBER_KEYS)}")
+        elif isinstance(phase.get("note"), str):
+            notes.append(f"{name}: {phase['note']}")
     events = results.get("events")
     if isinstance(events, dict) and "error" not in events:
         received = events.get("received")
@@ -141,8 +154,26 @@ def machine():
     return f"{model}, {os.cpu_count()} cores"
 
 
-def table(args, clients, runs, date):
-    """The Markdown table of medians, with its header and notes."""
+def router_name(router):
+    """The router's software and version, for the headers."""
+    if router == "crossbar":
+        return f"Crossbar.io {package_version('crossbar')}"
+    if router == "fastrouter":
+        lockfile = os.path.join(HERE, "fastrouter", "Cargo.lock")
+        return f"battler-wamp {locked_version(lockfile, 'battler-wamp')}"
+    return router
+
+
+def router_title(router):
+    if router == "crossbar":
+        return f"{router_name(router)} (`bench/router.json`)"
+    if router == "fastrouter":
+        return f"{router_name(router)} behind `bench/fastrouter`'s front end"
+    return router
+
+
+def table(args, router, clients, runs):
+    """One router's Markdown table of medians, and the medians."""
     good = {c: [r["report"] for r in runs if r["client"] == c and r["counts"]] for c in clients}
     peers = [c for c in clients if c != OURS] if OURS in clients else []
 
@@ -150,6 +181,10 @@ def table(args, clients, runs, date):
     for label, phase, key, scale, better in METRICS:
         if phase and not any(phase in rep["results"] for reps in good.values() for rep in reps):
             continue  # e.g. raw_websocket_4mb when no client measured it
+        if key in OPTIONAL_KEYS and not any(
+                metric_value(rep, phase, key, scale) is not None
+                for reps in good.values() for rep in reps):
+            continue  # e.g. percentiles when no client measured them
         label = label.format(threads=args.threads)
         cells = []
         for c in clients:
@@ -163,41 +198,67 @@ def table(args, clients, runs, date):
             cells.append(f"{ours / theirs:.2f}" if ours is not None and theirs else "–")
         rows.append(f"| {label} | {better} | " + " | ".join(cells) + " |")
 
-    versions = list(dict.fromkeys(client_version(rep) for c in clients for rep in good[c]))
-    lines = [
-        f"Medians of {args.runs} run(s) per client, interleaved; n = {args.n}, "
-        f"{args.big_n} × 4 MiB calls, {args.serializer} serializer; one session per client "
-        f"against a local crossbar {package_version('crossbar')} router "
-        f"(bench/router.json); {args.pinning}; {machine()}; {date}.",
-        "",
-        "Clients: " + (", ".join(versions) or "none succeeded") + ".",
-        "",
-    ]
-    if peers:
-        lines += [
-            "Ratio columns are izaber-wamp's median divided by the peer's: in rows whose "
-            "\"better\" is higher, a ratio above 1 means izaber-wamp is better; in rows whose "
-            "\"better\" is lower, a ratio below 1 means izaber-wamp is better.",
-            "",
-        ]
+    lines = [f"Router: {router_title(router)}.", ""]
     lines.append("| measure | better | " + " | ".join(clients)
                  + "".join(f" | ours/{peer.split('-')[0]}" for peer in peers) + " |")
     lines.append("|---|---|" + "---:|" * (len(clients) + len(peers)))
     lines += rows
+    return lines, medians
 
-    notes = {}  # (client, text) -> runs, so a note repeated in every run shows once
+
+def report_text(args, routers, clients, runs, date):
+    """The header, a table per router, and the notes."""
+    versions = list(dict.fromkeys(client_version(r["report"]) for r in runs if r["counts"]))
+    lines = [
+        f"Medians of {args.runs} run(s) per client and router, interleaved; n = {args.n}, "
+        f"{args.big_n} × 4 MiB calls, {args.serializer} serializer; one session per client "
+        f"against a local router: " + ", ".join(router_name(r) for r in routers)
+        + f"; {args.pinning}; {machine()}; {date}.",
+        "",
+        "Clients: " + (", ".join(versions) or "none succeeded") + ".",
+        "",
+    ]
+    if OURS in clients and len(clients) > 1:
+        lines += [
+            "Ratio columns are izaber-wamp's median divided by the peer's: in rows whose "
+            "\"better\" is higher, a ratio above 1 means izaber-wamp is better; in rows whose "
+            "\"better\" is lower, a ratio below 1 means izaber-wamp is better. Percentiles "
+            "(p50, p99, p99.9) are of the single calls' durations.",
+            "",
+        ]
+    medians = {}
+    for router in routers:
+        router_runs = [r for r in runs if r["router"] == router]
+        router_clients = [c for c in clients if any(r["client"] == c for r in router_runs)]
+        router_lines, medians[router] = table(args, router, router_clients, router_runs)
+        lines += router_lines + [""]
+
+    # (client, text) -> {router: [run numbers]}, so a note repeated in every run shows once
+    notes = {}
     for r in runs:
         texts = list(r["notes"])
         if not r["counts"]:
             texts.insert(0, "did not count: " + "; ".join(r["problems"]))
         for text in texts:
-            notes.setdefault((r["client"], text), []).append(str(r["run"]))
-    if notes:
-        lines += ["", "Notes:", ""]
-        for (client, text), numbers in notes.items():
-            plural = "s" if len(numbers) > 1 else ""
-            lines.append(f"- {client} run{plural} {', '.join(numbers)}: {text}")
-    return "\n".join(lines) + "\n", medians
+            notes.setdefault((r["client"], text), {}).setdefault(r["router"], []).append(r["run"])
+    if notes or args.note:
+        lines += ["Notes:", ""]
+        lines += [f"- {text}" for text in args.note]
+        for (client, text), where in notes.items():
+            every = {}  # the client's runs, to say "every run" when the note is in all
+            for r in runs:
+                if r["client"] == client:
+                    every.setdefault(r["router"], []).append(r["run"])
+            if where == every:
+                when = "every run"
+            else:
+                when = "; ".join(
+                    f"{router} run{'s' if len(numbers) > 1 else ''} "
+                    + ", ".join(map(str, numbers))
+                    for router, numbers in where.items())
+            lines.append(f"- {client}, {when}: {text}")
+        lines.append("")
+    return "\n".join(lines[:-1]) + "\n", medians
 
 
 def package_version(name):
@@ -205,6 +266,17 @@ def package_version(name):
         return version(name)
     except PackageNotFoundError:
         return "?"
+
+
+def locked_version(lockfile, name):
+    """The version of package `name` in a Cargo.lock, or "?"."""
+    current = None
+    for line in read_text(lockfile).splitlines():
+        if line.startswith("name = "):
+            current = line.split('"')[1]
+        elif line.startswith("version = ") and current == name:
+            return line.split('"')[1]
+    return "?"
 
 
 def main():
@@ -219,20 +291,25 @@ def main():
     parser.add_argument("--pinning", required=True, help="how processes were pinned, for the header")
     parser.add_argument("--strict", action="store_true",
                         help="phase errors (unless unsupported) and lost events fail a run")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a line for the notes under the tables (repeatable)")
     args = parser.parse_args()
 
-    runs, clients = [], []
+    runs, routers, clients = [], [], []
     with open(args.manifest) as f:
         for line in f:
-            label, run, status, stdout_path, stderr_path = line.rstrip("\n").split("\t")
-            if label not in clients:
-                clients.append(label)
+            router, label, run, status, stdout_path, stderr_path = \
+                line.rstrip("\n").split("\t")
+            for seen, name in ((routers, router), (clients, label)):
+                if name not in seen:
+                    seen.append(name)
             stderr = read_text(stderr_path)
             if int(status) != 0:
                 report, problems, notes = None, [f"exit status {status}"], []
             else:
                 report, problems, notes = check_report(read_text(stdout_path), label, args)
             runs.append({
+                "router": router,
                 "client": label,
                 "run": int(run),
                 "exit_status": int(status),
@@ -244,21 +321,21 @@ def main():
             })
 
     date = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    text, medians = table(args, clients, runs, date)
-    settings = {k: getattr(args, k)
-                for k in ("n", "big_n", "serializer", "runs", "threads", "pinning", "strict")}
+    text, medians = report_text(args, routers, clients, runs, date)
+    settings = {k: getattr(args, k) for k in
+                ("n", "big_n", "serializer", "runs", "threads", "pinning", "strict", "note")}
     with open(args.out + ".md", "w") as f:
         f.write(text)
     with open(args.out + ".json", "w") as f:
         json.dump({"date": date, "settings": settings, "machine": machine(),
-                   "router": f"crossbar {package_version('crossbar')}", "runs": runs,
+                   "routers": {r: router_name(r) for r in routers}, "runs": runs,
                    "medians": medians, "table": text}, f, indent=2)
         f.write("\n")
 
     sys.stdout.write(text)
     failed = [r for r in runs if not r["counts"]]
     for r in failed:
-        print(f"compare.py: {r['client']} run {r['run']} did not count: "
+        print(f"compare.py: {r['router']}, {r['client']} run {r['run']} did not count: "
               + "; ".join(r["problems"]), file=sys.stderr)
         for line in r["stderr_tail"][-5:]:
             print(f"    {line}", file=sys.stderr)

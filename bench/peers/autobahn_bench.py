@@ -8,8 +8,9 @@ Usage (with the venv interpreter):
         [--threads 16] [--json]
 
 One session registers bench.echo and then, calling itself: sequential calls,
-calls from --threads concurrent asyncio tasks, events published to and received
-by itself, calls with a 4 MiB bytes argument. See benchlib.py for the report.
+calls from --threads concurrent asyncio tasks (both with the percentiles of the
+single calls' durations), events published to and received by itself, calls with
+a 4 MiB bytes argument. See benchlib.py for the report.
 
 The session is made with WampWebSocketClientFactory, as ApplicationRunner does,
 but without ApplicationRunner's client options: those cap messages at 1 MiB
@@ -66,23 +67,28 @@ def echo(*args):
     return CallResult(*args)
 
 
-async def call_n(session, count):
+async def call_n(session, count, durations):
+    """`count` calls, each checked and its duration appended to `durations`."""
     for i in range(count):
+        start = time.perf_counter()
         result = await session.call("bench.echo", i)
+        durations.append(time.perf_counter() - start)
         if result != i:
             raise RuntimeError(f"bench.echo({i}) returned {result!r}")
 
 
 async def sequential_calls(session, n):
+    durations = []
     watch = Stopwatch()
-    await call_n(session, n)
-    return watch.result(n)
+    await call_n(session, n, durations)
+    return watch.result(n, durations=durations)
 
 
 async def parallel_calls(session, n, tasks):
+    durations = []  # shared: the tasks run on one loop
     watch = Stopwatch()
-    await asyncio.gather(*(call_n(session, count) for count in shares(n, tasks)))
-    return watch.result(n, threads=tasks)
+    await asyncio.gather(*(call_n(session, count, durations) for count in shares(n, tasks)))
+    return watch.result(n, durations=durations, threads=tasks)
 
 
 async def events(session, n):
@@ -186,7 +192,7 @@ async def run(args):
     await session.register(echo, "bench.echo")
     await asyncio.sleep(SETTLE_SECONDS)
     idle_rss = rss_mb()
-    await call_n(session, WARMUP_CALLS)
+    await call_n(session, WARMUP_CALLS, [])
 
     phases = {
         "sequential_calls": lambda: sequential_calls(session, args.n),

@@ -5,10 +5,14 @@ reports it in the same JSON schema as `examples/bench.rs`:
 
     {"client": ..., "version": ..., "serializer": ..., "n": ..., "idle_rss_mb": ...,
      "results": {"sequential_calls": {"ops", "seconds", "ops_per_s", "us_per_op",
-                                      "cpu_us_per_op"},
+                                      "cpu_us_per_op", "p50_us", "p99_us", "p999_us"},
                  "parallel_calls": {..., "threads"},
                  "events": {..., "received"},  # ops = events received
                  "call_4mb": {...}}}
+
+The two call phases also give the 50th, 99th and 99.9th percentiles of the single
+calls' durations, in microseconds (nearest rank: the smallest duration that at
+least that share of the calls did not exceed).
 
 A phase that failed is reported as {"error": "<why>"}; one the library cannot
 do at all adds "unsupported": true (scripts/bench --smoke tolerates only those).
@@ -16,6 +20,7 @@ do at all adds "unsupported": true (scripts/bench --smoke tolerates only those).
 
 import argparse
 import json
+import math
 import resource
 import sys
 import time
@@ -72,6 +77,18 @@ def shares(total, parts):
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
+def percentiles(durations):
+    """p50_us, p99_us and p999_us of durations in seconds (nearest rank), or {}."""
+    if not durations:
+        return {}
+    ordered = sorted(durations)
+    result = {}
+    for key, percent in (("p50_us", 50), ("p99_us", 99), ("p999_us", 99.9)):
+        rank = min(max(math.ceil(percent / 100 * len(ordered)), 1), len(ordered))
+        result[key] = round(ordered[rank - 1] * 1e6, 1)
+    return result
+
+
 class Stopwatch:
     """Wall-clock and process CPU time from creation to `result()`."""
 
@@ -79,11 +96,12 @@ class Stopwatch:
         self.cpu = cpu_seconds()
         self.wall = time.perf_counter()
 
-    def result(self, ops, wall_end=None, **extra):
+    def result(self, ops, wall_end=None, durations=None, **extra):
         """The phase's numbers for `ops` operations.
 
         `wall_end` (a perf_counter value) ends the wall-clock interval earlier
-        than now, e.g. at the last event's arrival.
+        than now, e.g. at the last event's arrival. `durations` (seconds, one
+        per operation) adds their percentiles.
         """
         cpu = cpu_seconds() - self.cpu
         seconds = (time.perf_counter() if wall_end is None else wall_end) - self.wall
@@ -96,6 +114,7 @@ class Stopwatch:
             "ops_per_s": round(ops / seconds, 1),
             "us_per_op": round(seconds / ops * 1e6, 2),
             "cpu_us_per_op": round(cpu / ops * 1e6, 2),
+            **percentiles(durations),
             **extra,
         }
 
@@ -121,7 +140,8 @@ def report(args, client, version, idle_rss, results, **extra):
     details = "".join(f", {k} {v}" for k, v in extra.items())
     print(f"{client} {version}{details}, {args.serializer}, n={args.n}, {args.url}")
     print(f"idle resident memory: {idle_rss:.1f} MB")
-    print(f"{'phase':<18}{'ops':>8}{'seconds':>10}{'ops/s':>12}{'us/op':>12}{'CPU us/op':>12}")
+    print(f"{'phase':<18}{'ops':>8}{'seconds':>10}{'ops/s':>12}{'us/op':>12}{'CPU us/op':>12}"
+          f"{'p99 us':>10}")
     for name in PHASES:
         r = results[name]
         if "error" in r:
@@ -132,5 +152,6 @@ def report(args, client, version, idle_rss, results, **extra):
         note = ""
         if r.get("received", args.n) < args.n:
             note = f"  (received {r['received']} of {args.n})"
+        p99 = f"{r['p99_us']:.1f}" if r.get("p99_us") is not None else "-"
         print(f"{name:<18}{r['ops']:>8}{r['seconds']:>10.3f}"
-              f"{cells[0]:>12}{cells[1]:>12}{cells[2]:>12}{note}")
+              f"{cells[0]:>12}{cells[1]:>12}{cells[2]:>12}{p99:>10}{note}")

@@ -8,9 +8,9 @@ Usage (with the venv interpreter):
         [--threads 16] [--json]
 
 One WAMPClient registers bench.echo and then, calling itself: sequential calls,
-calls from --threads threads sharing the client, events published to and
-received by itself, calls with a 4 MiB bytes argument. See benchlib.py for the
-report.
+calls from --threads threads sharing the client (both with the percentiles of the
+single calls' durations), events published to and received by itself, calls with
+a 4 MiB bytes argument. See benchlib.py for the report.
 
 swampyer as it comes: a reader thread, a new thread for every invocation and
 every event (its default, unlimited concurrency queue), blocking calls waiting
@@ -59,25 +59,30 @@ def echo(_invocation, value):
     return value
 
 
-def call_n(client, count):
+def call_n(client, count, durations):
+    """`count` calls, each checked and its duration appended to `durations`."""
     for i in range(count):
+        start = time.perf_counter()
         result = client.call("bench.echo", i)
+        durations.append(time.perf_counter() - start)
         if result != i:
             raise RuntimeError(f"bench.echo({i}) returned {result!r}")
 
 
 def sequential_calls(client, n):
+    durations = []
     watch = Stopwatch()
-    call_n(client, n)
-    return watch.result(n)
+    call_n(client, n, durations)
+    return watch.result(n, durations=durations)
 
 
 def parallel_calls(client, n, threads):
     failures = []
+    durations = []  # shared: list.append is atomic under the GIL
 
     def caller(count):
         try:
-            call_n(client, count)
+            call_n(client, count, durations)
         except Exception as e:
             failures.append(e)
 
@@ -87,7 +92,7 @@ def parallel_calls(client, n, threads):
         worker.start()
     for worker in workers:
         worker.join()
-    result = watch.result(n, threads=threads)
+    result = watch.result(n, durations=durations, threads=threads)
     if failures:
         raise failures[0]
     return result
@@ -163,7 +168,7 @@ def main():
     client.register("bench.echo", echo)
     time.sleep(SETTLE_SECONDS)
     idle_rss = rss_mb()
-    call_n(client, WARMUP_CALLS)
+    call_n(client, WARMUP_CALLS, [])
 
     phases = {
         "sequential_calls": lambda: sequential_calls(client, args.n),
