@@ -73,11 +73,10 @@
 //!   `'static` (they hold a handle to the client), so they can be spawned; dropping
 //!   one cancels its call at the router.
 //! * **Sending is a short step.** The request is sent when the method is called, by
-//!   the calling thread: it takes the connection's lock, which it may wait for
-//!   briefly (others hold it only for short, bounded steps, such as reading at most
-//!   64 frames), and writes the request, with whatever other threads queued
-//!   meanwhile, to the socket without blocking. It never waits for the router, nor
-//!   for room in the connection's command queue: when 4,096 commands already wait
+//!   the calling thread if the connection's lock is free (with whatever other
+//!   threads queued meanwhile, to the socket without blocking), else by the lock's
+//!   holder along with its own. It never waits for the lock, the router, nor for
+//!   room in the connection's command queue: when 4,096 commands already wait
 //!   because the socket takes nothing more, the future fails at once with
 //!   [`Error::Timeout`].
 //! * **The rest of the API blocks.** [`Client::connect`], [`unregister`],

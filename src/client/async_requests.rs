@@ -125,10 +125,10 @@ impl<T> fmt::Debug for ReplyFuture<T> {
 }
 
 /// The async forms: each method `m_async` takes the arguments of its blocking twin
-/// `m` and returns a [`ReplyFuture`] of `m`'s result. Handing the request over takes
-/// the connection's lock (possibly waiting briefly: others hold it only for short,
-/// bounded steps) and writes to the socket without blocking; it never waits for the
-/// router, nor for room in the connection's command queue.
+/// `m` and returns a [`ReplyFuture`] of `m`'s result. Handing the request over writes
+/// it to the socket without blocking if the connection's lock is free, and otherwise
+/// leaves it to the lock's holder; it never waits for the lock, the router, nor room
+/// in the connection's command queue.
 impl Client {
     /// The async form of [`call`](Client::call).
     ///
