@@ -206,6 +206,12 @@ impl fmt::Debug for Event {
 /// nested call) keeps its URI, args and kwargs; anything else becomes a failure whose
 /// message reaches the caller under the client's handler-failure URI.
 ///
+/// Like `anyhow::Error`, and for the same reason, it does not implement
+/// [`std::error::Error`] itself: that would clash with the conversion from every
+/// error type that makes `?` work. It implements `Display` and `Debug`, and
+/// [`into_wamp`](Self::into_wamp) gives the [`WampError`] the caller receives, which
+/// does implement it.
+///
 /// ```
 /// use izaber_wamp::{CallResult, HandlerError, HandlerResult, WampError};
 ///
@@ -246,7 +252,14 @@ impl HandlerError {
     /// The WAMP error sent to the caller: a [`WampError`] as it is; a plain failure
     /// under `failure_uri` with `["Call failed: <message>", <message>]`, the shape a
     /// Python izaber callee sends, so Python callers see the same from either.
-    pub(crate) fn into_wamp(self, failure_uri: &str) -> WampError {
+    ///
+    /// ```
+    /// use izaber_wamp::HandlerError;
+    /// let sent = HandlerError::failed("no disk").into_wamp("wamp.error.runtime_error");
+    /// assert_eq!(sent.uri, "wamp.error.runtime_error");
+    /// assert_eq!(sent.to_string(), r#"wamp.error.runtime_error: "Call failed: no disk", "no disk""#);
+    /// ```
+    pub fn into_wamp(self, failure_uri: &str) -> WampError {
         match self {
             HandlerError::Wamp(e) => e,
             HandlerError::Failed(message) => WampError::new(failure_uri).with_args(vec![
