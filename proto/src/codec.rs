@@ -371,7 +371,8 @@ mod cbor {
 }
 
 fn encode_json(value: &Value) -> Result<Vec<u8>, CodecError> {
-    let mut out = Vec::new();
+    // Most messages fit: growing from empty would reallocate several times each.
+    let mut out = Vec::with_capacity(256);
     write_json(value, &mut out)
         .map(|()| out)
         .map_err(|detail| CodecError::Unencodable {

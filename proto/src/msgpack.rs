@@ -14,10 +14,13 @@ use rmp::Marker;
 
 /// Encodes one value.
 pub(crate) fn encode(value: &Value) -> std::result::Result<Vec<u8>, CodecError> {
-    rmp_serde::to_vec(value).map_err(|e| CodecError::Unencodable {
+    // Most messages fit: growing from empty would reallocate several times each.
+    let mut out = Vec::with_capacity(256);
+    rmp_serde::encode::write(&mut out, value).map_err(|e| CodecError::Unencodable {
         serializer: Serializer::MsgPack,
         detail: e.to_string(),
-    })
+    })?;
+    Ok(out)
 }
 
 /// Decodes exactly one MessagePack value filling all of `bytes`.

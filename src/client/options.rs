@@ -89,16 +89,17 @@ const PUBLISH_OPTIONS: &[(&str, Takes)] = &[
 
 /// Checks every option of `dict` the spec defines for the message (`known`).
 fn check(known: &[(&str, Takes)], dict: &Dict) -> Result<(), Error> {
-    for (name, takes) in known {
-        match dict.get(*name) {
-            Some(value) if !takes.accepts(value) => {
-                return Err(Error::InvalidOption {
-                    option: (*name).to_owned(),
-                    expected: takes.expected(),
-                    found: value.to_string(),
-                })
-            }
-            _ => {}
+    // By the dict's entries, which are few (usually none), not by the known options.
+    for (name, value) in dict {
+        let Some((_, takes)) = known.iter().find(|(known, _)| known == name) else {
+            continue;
+        };
+        if !takes.accepts(value) {
+            return Err(Error::InvalidOption {
+                option: name.clone(),
+                expected: takes.expected(),
+                found: value.to_string(),
+            });
         }
     }
     Ok(())
