@@ -103,11 +103,17 @@ impl CommandSender {
     /// the handling.
     pub fn send(&self, command: Command, deadline: Instant) -> Result<(), SendError> {
         let has_room = || self.channel.len() < COMMAND_QUEUE;
-        if !has_room() && !self.room.wait_until(deadline, has_room) {
+        // The I/O thread (in an inline handler) would wait for itself to make room.
+        if !has_room() && (self.on_io_thread() || !self.room.wait_until(deadline, has_room)) {
             return Err(SendError::Full);
         }
         if self.channel.send(command).is_err() {
             return Err(SendError::Stopped);
+        }
+        if DEFERRING.get() {
+            // The I/O thread running inline handlers: it writes what they send
+            // together, once they are done.
+            return Ok(());
         }
         if crate::sync::lock::in_locked_section() {
             // Reached from code running under the lock (a value dropped there): the
@@ -131,6 +137,26 @@ impl CommandSender {
         }
         Ok(())
     }
+}
+
+std::thread_local! {
+    /// Set while this thread's commands are only queued (see [`deferring_sends`]).
+    static DEFERRING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `work` with this thread's commands only queued, not handled at once: the I/O
+/// thread runs inline handlers so, then handles everything they sent with one write
+/// (after `work`, it finds the queue not empty and goes round again at once).
+pub(super) fn deferring_sends<R>(work: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            DEFERRING.set(false);
+        }
+    }
+    DEFERRING.set(true);
+    let _reset = Reset;
+    work()
 }
 
 /// Wakes the I/O thread out of its poll.

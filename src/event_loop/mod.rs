@@ -291,7 +291,7 @@ fn run(core: &Core, mut poll: Poll) {
             Some(Ok((event_loop.sleeping_until, event_loop.wants_to_read())))
         });
         if let Some(inbox) = &inbox {
-            inbox.run_inline();
+            handoff::deferring_sends(|| inbox.run_inline());
         }
         let (sleep_until, more_to_read) = match next {
             Some(Ok(next)) => next,
@@ -403,6 +403,9 @@ impl EventLoop {
 
     /// Reads up to [`READ_BATCH`] frames, while the inbox has room for their work.
     fn read_frames(&mut self) {
+        // One clock reading for the batch: it takes microseconds, and liveness counts
+        // in seconds.
+        let now = Instant::now();
         for _ in 0..READ_BATCH {
             if !self.inbox.has_room() {
                 return; // read again once the inbox wakes the loop
@@ -415,7 +418,7 @@ impl EventLoop {
             }
             match connection.transport.receive() {
                 Ok(Some(received)) => {
-                    connection.last_heard = Instant::now();
+                    connection.last_heard = now;
                     connection.probe_deadline = None;
                     if let Received::Frame(frame) = received {
                         Counters::bump(&self.status.counters.messages_received);
