@@ -121,8 +121,8 @@ fn build<'a>(
     Ok(options)
 }
 
-fn ids(ids: &[u64]) -> Value {
-    Value::List(ids.iter().map(|&id| Value::from(id)).collect())
+fn ids(ids: &[SessionId]) -> Value {
+    Value::List(ids.iter().map(|id| Value::from(id.get())).collect())
 }
 
 fn strings(items: &[String]) -> Value {
@@ -542,13 +542,13 @@ pub struct PublishOptions {
     /// Whether our own subscriptions receive the event (router default: excluded).
     pub exclude_me: Option<bool>,
     /// Sessions that must not receive the event.
-    pub exclude: Vec<u64>,
+    pub exclude: Vec<SessionId>,
     /// Authids that must not receive the event.
     pub exclude_authid: Vec<String>,
     /// Authroles that must not receive the event.
     pub exclude_authrole: Vec<String>,
     /// Only these sessions may receive the event (`None`: any).
-    pub eligible: Option<Vec<u64>>,
+    pub eligible: Option<Vec<SessionId>>,
     /// Only these authids may receive the event (`None`: any).
     pub eligible_authid: Option<Vec<String>>,
     /// Only these authroles may receive the event (`None`: any).
@@ -586,7 +586,7 @@ impl PublishOptions {
 
     /// Sessions that must not receive the event.
     pub fn exclude<S: Into<SessionId>>(mut self, sessions: impl IntoIterator<Item = S>) -> Self {
-        self.exclude = sessions.into_iter().map(|s| s.into().get()).collect();
+        self.exclude = sessions.into_iter().map(Into::into).collect();
         self
     }
 
@@ -607,7 +607,7 @@ impl PublishOptions {
 
     /// Only these sessions may receive the event.
     pub fn eligible<S: Into<SessionId>>(mut self, sessions: impl IntoIterator<Item = S>) -> Self {
-        self.eligible = Some(sessions.into_iter().map(|s| s.into().get()).collect());
+        self.eligible = Some(sessions.into_iter().map(Into::into).collect());
         self
     }
 
