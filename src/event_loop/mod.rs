@@ -275,6 +275,7 @@ fn run(core: &Core, mut poll: Poll) {
     let queue = queue.flatten();
     // Commands queued while this thread held the lock were left to it.
     let commands_left = || queue.as_ref().is_some_and(|q| !q.is_empty());
+    let mut polled_last_round = true;
     loop {
         let next = core.with(|slot| {
             let event_loop = slot.as_mut()?;
@@ -299,6 +300,15 @@ fn run(core: &Core, mut poll: Poll) {
             Some(Err(finished)) => return drop(finished),
             None => return,
         };
+        // What inline handlers just sent (their answers) goes out at once: a poll first
+        // would only put a system call before it. Never twice running, so the socket
+        // and the waker are still looked at between two such rounds.
+        if polled_last_round && commands_left() {
+            polled_last_round = false;
+            events.clear();
+            continue;
+        }
+        polled_last_round = true;
         let timeout = if more_to_read || work_left_after_release(commands_left) {
             Some(Duration::ZERO)
         } else {
