@@ -114,6 +114,32 @@ impl TransportError {
     }
 }
 
+/// The bytes of one received frame, in whatever buffer the transport read them into:
+/// the loop only reads them, so a WebSocket message is not copied out of
+/// tungstenite's buffer.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// A buffer of its own (RawSocket).
+    // Without RawSocket nothing builds it; the deref below still names it.
+    #[cfg_attr(not(feature = "rawsocket"), allow(dead_code))]
+    Owned(Vec<u8>),
+    /// A slice of tungstenite's read buffer.
+    #[cfg(feature = "websocket")]
+    Shared(tungstenite::Bytes),
+}
+
+impl std::ops::Deref for Frame {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Frame::Owned(bytes) => bytes,
+            #[cfg(feature = "websocket")]
+            Frame::Shared(bytes) => bytes,
+        }
+    }
+}
+
 /// Something that arrived on a transport.
 // Without a transport feature nothing builds these; the loop still names them.
 #[cfg_attr(
@@ -123,7 +149,7 @@ impl TransportError {
 #[derive(Debug)]
 pub(crate) enum Received {
     /// One complete WAMP frame.
-    Frame(Vec<u8>),
+    Frame(Frame),
     /// The answer to a [`Transport::ping`]: no data, but proof the peer is alive.
     Pong,
 }

@@ -35,7 +35,7 @@
 use super::socket::is_timeout;
 use super::stream::{describe_tls_error, Connected, Stream};
 use super::{connect_failure, connect_io_failure};
-use super::{ConnectOptions, Received, Transport, TransportError};
+use super::{ConnectOptions, Frame, Received, Transport, TransportError};
 use crate::error::ConnectFailure;
 use crate::error::Error;
 use crate::proto::codec::Serializer;
@@ -290,7 +290,7 @@ impl Transport for RawSocketTransport {
                 self.read_pos += before - input.len();
                 match frame {
                     Some((FrameKind::Message, payload)) => {
-                        return Ok(Some(Received::Frame(payload)))
+                        return Ok(Some(Received::Frame(Frame::Owned(payload))))
                     }
                     // Answered at once: during setup nothing else would flush it. A
                     // socket too full to take it now takes it at the next flush.

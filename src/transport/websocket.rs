@@ -4,7 +4,7 @@ use super::read_ahead::ReadAhead;
 use super::socket::is_timeout;
 use super::stream::{describe_tls_error, Connected, Stream};
 use super::{connect_failure, connect_io_failure};
-use super::{ConnectOptions, Received, Transport, TransportError};
+use super::{ConnectOptions, Frame, Received, Transport, TransportError};
 use crate::error::ConnectFailure;
 use crate::error::Error;
 use crate::proto::codec::Serializer;
@@ -202,10 +202,10 @@ impl Transport for WebSocketTransport {
             };
             match message {
                 Message::Text(text) if self.serializer.is_text() => {
-                    return Ok(Some(Received::Frame(bytes_of(text.into()))))
+                    return Ok(Some(Received::Frame(Frame::Shared(text.into()))))
                 }
                 Message::Binary(data) if !self.serializer.is_text() => {
-                    return Ok(Some(Received::Frame(bytes_of(data))))
+                    return Ok(Some(Received::Frame(Frame::Shared(data))))
                 }
                 Message::Text(_) | Message::Binary(_) => {
                     return Err(TransportError::Protocol(format!(
@@ -258,8 +258,4 @@ impl Transport for WebSocketTransport {
         }
         Ok(())
     }
-}
-
-fn bytes_of(data: tungstenite::Bytes) -> Vec<u8> {
-    data.into()
 }
