@@ -40,9 +40,20 @@ pub(crate) trait Wake: Send + Sync {
     fn wake(&self);
 }
 
+/// This thread's locked section, if any, and the wake-ups it put off.
+struct Section {
+    /// Whether this thread holds a [`LoopLock`].
+    active: bool,
+    /// The wake-ups put off until the lock is released. The buffer is kept from
+    /// section to section, so noting a wake-up allocates nothing in the steady state.
+    wakes: Vec<Arc<dyn Wake>>,
+}
+
 const_thread_local! {
-    /// `Some` while this thread holds a [`LoopLock`]: the wake-ups it put off.
-    static DEFERRED: RefCell<Option<Vec<Arc<dyn Wake>>>> = RefCell::new(None);
+    static DEFERRED: RefCell<Section> = RefCell::new(Section {
+        active: false,
+        wakes: Vec::new(),
+    });
 }
 
 /// A mutex that follows the lock rule (see the module docs).
@@ -107,12 +118,12 @@ struct Deferred;
 impl Deferred {
     fn begin() -> Self {
         DEFERRED.with(|cell| {
-            let mut deferred = cell.borrow_mut();
+            let mut section = cell.borrow_mut();
             debug_assert!(
-                deferred.is_none(),
+                !section.active,
                 "the event loop's lock was taken by a thread that already holds it"
             );
-            *deferred = Some(Vec::new());
+            section.active = true;
         });
         Deferred
     }
@@ -120,16 +131,28 @@ impl Deferred {
 
 impl Drop for Deferred {
     fn drop(&mut self) {
-        let deferred = DEFERRED.with(|cell| cell.borrow_mut().take());
-        for target in deferred.into_iter().flatten() {
+        let mut wakes = DEFERRED.with(|cell| {
+            let mut section = cell.borrow_mut();
+            section.active = false;
+            std::mem::take(&mut section.wakes)
+        });
+        // A woken target may take the lock again on this thread (a task's waker runs
+        // its executor's code), so the buffer is out of the cell while they run.
+        for target in wakes.drain(..) {
             target.wake();
         }
+        DEFERRED.with(|cell| {
+            let mut section = cell.borrow_mut();
+            if section.wakes.capacity() == 0 {
+                section.wakes = wakes;
+            }
+        });
     }
 }
 
 /// Whether this thread holds the event loop's lock.
 pub(crate) fn in_locked_section() -> bool {
-    DEFERRED.with(|cell| cell.borrow().is_some())
+    DEFERRED.with(|cell| cell.borrow().active)
 }
 
 /// Marks code that runs user code (`what` names it): in debug builds, fails if the
@@ -144,12 +167,12 @@ pub(crate) fn assert_unlocked(what: &str) {
 
 /// Wakes `target` now, or when the current locked section ends.
 pub(crate) fn wake<T: Wake + 'static>(target: &Arc<T>) {
-    let target_now = DEFERRED.with(|cell| match cell.borrow_mut().as_mut() {
-        Some(deferred) => {
-            deferred.push(Arc::clone(target) as Arc<dyn Wake>);
-            false
+    let target_now = DEFERRED.with(|cell| {
+        let mut section = cell.borrow_mut();
+        if section.active {
+            section.wakes.push(Arc::clone(target) as Arc<dyn Wake>);
         }
-        None => true,
+        !section.active
     });
     if target_now {
         target.wake();
