@@ -707,7 +707,7 @@ impl Message {
                 details,
                 reason,
                 payload,
-            } => return with_payload(vec![code, d(details), s(reason)], payload),
+            } => return with_payload([code, d(details), s(reason)], payload),
             Message::Challenge { method, extra } => vec![code, s(method), d(extra)],
             Message::Authenticate { signature, extra } => vec![code, s(signature.0), d(extra)],
             Message::Goodbye { details, reason } => vec![code, d(details), s(reason)],
@@ -719,7 +719,7 @@ impl Message {
                 payload,
             } => {
                 return with_payload(
-                    vec![code, id(request_type), id(request), d(details), s(error)],
+                    [code, id(request_type), id(request), d(details), s(error)],
                     payload,
                 )
             }
@@ -728,7 +728,7 @@ impl Message {
                 options,
                 topic,
                 payload,
-            } => return with_payload(vec![code, id(request), d(options), s(topic)], payload),
+            } => return with_payload([code, id(request), d(options), s(topic)], payload),
             Message::Published {
                 request,
                 publication,
@@ -759,7 +759,7 @@ impl Message {
                 payload,
             } => {
                 return with_payload(
-                    vec![code, id(subscription), id(publication), d(details)],
+                    [code, id(subscription), id(publication), d(details)],
                     payload,
                 )
             }
@@ -768,7 +768,7 @@ impl Message {
                 options,
                 procedure,
                 payload,
-            } => return with_payload(vec![code, id(request), d(options), s(procedure)], payload),
+            } => return with_payload([code, id(request), d(options), s(procedure)], payload),
             Message::Cancel { request, options } | Message::Interrupt { request, options } => {
                 vec![code, id(request), d(options)]
             }
@@ -776,7 +776,7 @@ impl Message {
                 request,
                 details,
                 payload,
-            } => return with_payload(vec![code, id(request), d(details)], payload),
+            } => return with_payload([code, id(request), d(details)], payload),
             Message::Register {
                 request,
                 options,
@@ -795,24 +795,22 @@ impl Message {
                 registration,
                 details,
                 payload,
-            } => {
-                return with_payload(
-                    vec![code, id(request), id(registration), d(details)],
-                    payload,
-                )
-            }
+            } => return with_payload([code, id(request), id(registration), d(details)], payload),
             Message::Yield {
                 request,
                 options,
                 payload,
-            } => return with_payload(vec![code, id(request), d(options)], payload),
+            } => return with_payload([code, id(request), d(options)], payload),
         };
         Value::List(items)
     }
 }
 
 /// Appends the payload in its shortest permitted form: nothing, `[args]`, or `[args, kwargs]`.
-fn with_payload(mut items: Vec<Value>, payload: Payload) -> Value {
+/// The message's leading fields, then its payload: room for all of them at once.
+fn with_payload<const N: usize>(head: [Value; N], payload: Payload) -> Value {
+    let mut items = Vec::with_capacity(N + 2);
+    items.extend(head);
     if !payload.kwargs.is_empty() {
         items.push(Value::List(payload.args));
         items.push(Value::Dict(payload.kwargs));

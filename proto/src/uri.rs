@@ -102,12 +102,16 @@ pub fn validate(uri: &str, policy: MatchPolicy) -> Result<(), UriError> {
     if uri.contains('#') {
         return fail("it contains '#'");
     }
-    let components: Vec<&str> = uri.split('.').collect();
-    let last = components.len() - 1;
-    let has_empty = components
-        .iter()
-        .enumerate()
-        .any(|(i, c)| c.is_empty() && !(policy == MatchPolicy::Prefix && i == last));
+    // A prefix may end with an empty component ("com.example."), nothing else may.
+    let mut components = uri.split('.').peekable();
+    let mut has_empty = false;
+    while let Some(component) = components.next() {
+        let last = components.peek().is_none();
+        if component.is_empty() && !(policy == MatchPolicy::Prefix && last) {
+            has_empty = true;
+            break;
+        }
+    }
     if has_empty && policy != MatchPolicy::Wildcard {
         return fail("it has an empty component (allowed only with match: wildcard)");
     }
