@@ -15,7 +15,25 @@ use common::scenarios::wait_until;
 use izaber_wamp::{Client, ClientConfig, ConnectionState, Error, ReconnectPolicy, Serializer};
 use serde_json::json;
 use std::io::Write;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
+
+/// A test that counts the process's connector threads runs alone: the tests of this
+/// file run in parallel threads of one process, and their clients' connector threads
+/// would be counted too. Every other test holds the lock shared.
+static CONNECTOR_COUNT: RwLock<()> = RwLock::new(());
+
+fn alongside_others() -> RwLockReadGuard<'static, ()> {
+    CONNECTOR_COUNT
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+fn alone() -> RwLockWriteGuard<'static, ()> {
+    CONNECTOR_COUNT
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+}
 
 fn config(router: &FakeRouter) -> ClientConfig {
     ClientConfig::new(router.url(), "izaber")
@@ -26,6 +44,7 @@ fn config(router: &FakeRouter) -> ClientConfig {
 
 #[test]
 fn a_router_that_ends_every_session_at_once_is_not_hammered() {
+    let _serial = alongside_others();
     let router = FakeRouter::start(|conn| {
         conn.join(conn.number as u64);
         conn.send(&json!([6, {}, "wamp.close.system_shutdown"]));
@@ -48,6 +67,7 @@ fn a_router_that_ends_every_session_at_once_is_not_hammered() {
 
 #[test]
 fn a_router_dribbling_its_handshake_cannot_stall_reconnection() {
+    let _serial = alone();
     let router = FakeRouter::start(|conn| {
         if conn.number == 2 || conn.number >= 4 {
             // Accepts TCP, then answers the handshake a byte every 2 s, never all.
@@ -98,6 +118,7 @@ fn a_router_dribbling_its_handshake_cannot_stall_reconnection() {
 
 #[test]
 fn a_goodbye_from_the_router_is_answered_with_goodbye() {
+    let _serial = alongside_others();
     let (tx, rx) = std::sync::mpsc::channel();
     let router = FakeRouter::start(move |conn| {
         conn.join(1);
@@ -122,6 +143,7 @@ fn a_goodbye_from_the_router_is_answered_with_goodbye() {
 
 #[test]
 fn a_protocol_violation_is_answered_with_abort_before_the_socket_closes() {
+    let _serial = alongside_others();
     let (tx, rx) = std::sync::mpsc::channel();
     let router = FakeRouter::start(move |conn| {
         conn.join(1);
@@ -146,6 +168,7 @@ fn a_protocol_violation_is_answered_with_abort_before_the_socket_closes() {
 
 #[test]
 fn close_never_opens_another_connection() {
+    let _serial = alongside_others();
     for reconnect in [ReconnectPolicy::default(), ReconnectPolicy::disabled()] {
         let router = FakeRouter::start(|conn| {
             conn.join(1);
@@ -162,6 +185,7 @@ fn close_never_opens_another_connection() {
 
 #[test]
 fn an_abort_at_join_is_final_and_opens_no_other_connection() {
+    let _serial = alongside_others();
     for reconnect in [ReconnectPolicy::default(), ReconnectPolicy::disabled()] {
         let router = FakeRouter::start(|conn| {
             conn.handshake();
@@ -183,6 +207,7 @@ fn an_abort_at_join_is_final_and_opens_no_other_connection() {
 
 #[test]
 fn an_abort_the_client_makes_is_reported_as_the_clients() {
+    let _serial = alongside_others();
     let (tx, rx) = std::sync::mpsc::channel();
     let router = FakeRouter::start(move |conn: &mut Conn| {
         conn.handshake();
@@ -215,6 +240,7 @@ fn an_abort_the_client_makes_is_reported_as_the_clients() {
 #[cfg(feature = "msgpack")]
 #[test]
 fn length_headers_that_lie_allocate_nothing_and_end_the_session_cleanly() {
+    let _serial = alongside_others();
     let router = FakeRouter::start(|conn| {
         conn.handshake_as(2);
         let _hello = conn.recv_frame();
@@ -244,6 +270,7 @@ fn length_headers_that_lie_allocate_nothing_and_end_the_session_cleanly() {
 
 #[test]
 fn a_connection_cut_in_the_middle_of_a_frame_is_a_lost_connection() {
+    let _serial = alongside_others();
     let router = FakeRouter::start(|conn| {
         conn.join(1);
         std::thread::sleep(Duration::from_millis(200));
@@ -264,6 +291,7 @@ fn a_connection_cut_in_the_middle_of_a_frame_is_a_lost_connection() {
 
 #[test]
 fn invalid_utf8_in_json_is_a_protocol_violation() {
+    let _serial = alongside_others();
     let router = FakeRouter::start(|conn| {
         conn.join(1);
         std::thread::sleep(Duration::from_millis(200));
@@ -283,6 +311,7 @@ fn invalid_utf8_in_json_is_a_protocol_violation() {
 
 #[test]
 fn malformed_event_details_are_left_out_never_replaced() {
+    let _serial = alongside_others();
     let router = FakeRouter::start(|conn| {
         conn.join(1);
         conn.accept_subscribe(5);
