@@ -519,21 +519,26 @@ impl<H> Scheduler<H> {
     }
 }
 
+/// What the unit tests and the loom models admit to a lane weighs this much.
+#[cfg(test)]
+const TEST_EVENT_SIZE: usize = 10;
+
+/// Event `n` of subscription 1, weighing [`TEST_EVENT_SIZE`], for the tests.
+#[cfg(test)]
+fn test_event(n: u64) -> Item {
+    Item::Event(InboundEvent {
+        subscription: 1,
+        publication: n,
+        details: crate::proto::Dict::new(),
+        payload: crate::proto::message::Payload::default(),
+        size: TEST_EVENT_SIZE,
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_event as event;
     use super::*;
-    use crate::proto::message::Payload;
-    use crate::proto::Dict;
-
-    fn event(n: u64) -> Item {
-        Item::Event(InboundEvent {
-            subscription: 1,
-            publication: n,
-            details: Dict::new(),
-            payload: Payload::default(),
-            size: 10,
-        })
-    }
 
     fn publication(item: &Item) -> u64 {
         match item {

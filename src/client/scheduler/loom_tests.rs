@@ -1,23 +1,12 @@
 //! Model checks of the scheduler's hand-offs between the event loop and workers
 //! (`RUSTFLAGS="--cfg loom"`, see [`crate::sync::prim`]).
 
+use super::test_event as event;
 use super::*;
-use crate::proto::message::Payload;
-use crate::proto::Dict;
 use crate::sync::prim::{model, thread, Condvar};
 
 /// Every item weighs this much; the bound on waiting bytes is one item.
-const ITEM: usize = 10;
-
-fn event(n: u64) -> Item {
-    Item::Event(InboundEvent {
-        subscription: 1,
-        publication: n,
-        details: Dict::new(),
-        payload: Payload::default(),
-        size: ITEM,
-    })
-}
+const ITEM: usize = TEST_EVENT_SIZE;
 
 /// The event loop's waker, as `LoopWaker`: a wake before the loop sleeps is kept.
 #[derive(Default)]
