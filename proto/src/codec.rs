@@ -8,9 +8,11 @@ use super::cbor;
 use super::message::{Message, MessageError};
 #[cfg(feature = "msgpack")]
 use super::msgpack;
-use crate::value::Value;
+use crate::value::{TextRule, Value, ValueSeed};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use serde::de::DeserializeSeed;
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -381,16 +383,37 @@ fn encode_json(value: &Value) -> Result<Vec<u8>, CodecError> {
         })
 }
 
-/// Decodes JSON text. serde_json allocates only for what the text holds (JSON has no
-/// length headers), and `Value`'s `Deserialize` grows lists as items arrive.
+/// Decodes JSON text. The frame is checked as UTF-8 once, as a whole, so that
+/// serde_json reads it as `str` and does not check each string again; WAMP's binary
+/// rule is applied to each string as it is read ([`JsonText`]).
 fn decode_json(bytes: &[u8]) -> Result<Value, CodecError> {
-    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, &e))?;
-    binary_strings_to_bytes(&mut value).map_err(|detail| CodecError::Undecodable {
+    let text = std::str::from_utf8(bytes).map_err(|e| CodecError::Undecodable {
         serializer: Serializer::Json,
-        offset: None,
-        detail,
+        offset: Some(e.valid_up_to()),
+        detail: "expected UTF-8 text, found invalid UTF-8".to_owned(),
     })?;
-    Ok(value)
+    let mut reader = serde_json::Deserializer::from_str(text);
+    ValueSeed(JsonText)
+        .deserialize(&mut reader)
+        .and_then(|value| reader.end().map(|()| value))
+        .map_err(|e| json_error(bytes, &e))
+}
+
+/// WAMP's JSON rule for strings: one that starts with `\0` is base64 bytes.
+#[derive(Clone, Copy)]
+struct JsonText;
+
+impl TextRule for JsonText {
+    fn read<E: serde::de::Error>(self, text: Cow<'_, str>) -> Result<Value, E> {
+        match text.strip_prefix('\0') {
+            Some(base64) => BASE64.decode(base64).map(Value::Bytes).map_err(|e| {
+                E::custom(format_args!(
+                    "expected base64 after \\0, but the string is not valid base64: {e}"
+                ))
+            }),
+            None => Ok(Value::String(text.into_owned())),
+        }
+    }
 }
 
 /// serde_json's error with its line and column turned into a byte offset.
@@ -474,38 +497,6 @@ fn write_json(value: &Value, out: &mut Vec<u8>) -> Result<(), String> {
             }
             out.push(b'}');
         }
-    }
-    Ok(())
-}
-
-/// Applies the JSON binary rule on decode, in place: a string starting with `\0` is
-/// base64 bytes. The error names where the string is in the message (its offset is
-/// no longer known here), e.g. `[4][0]`.
-fn binary_strings_to_bytes(value: &mut Value) -> Result<(), String> {
-    decode_binary_strings(value).map_err(|(path, e)| {
-        format!("expected base64 after \\0, but the string at {path} is not valid base64: {e}")
-    })
-}
-
-/// The work of [`binary_strings_to_bytes`]; an error carries the string's path, built
-/// as it returns outwards.
-fn decode_binary_strings(value: &mut Value) -> Result<(), (String, base64::DecodeError)> {
-    match value {
-        Value::String(s) if s.starts_with('\0') => match BASE64.decode(&s.as_bytes()[1..]) {
-            Ok(bytes) => *value = Value::Bytes(bytes),
-            Err(e) => return Err((String::new(), e)),
-        },
-        Value::List(items) => {
-            for (index, item) in items.iter_mut().enumerate() {
-                decode_binary_strings(item).map_err(|(path, e)| (format!("[{index}]{path}"), e))?;
-            }
-        }
-        Value::Dict(dict) => {
-            for (key, item) in dict.iter_mut() {
-                decode_binary_strings(item).map_err(|(path, e)| (format!("[{key:?}]{path}"), e))?;
-            }
-        }
-        _ => {}
     }
     Ok(())
 }

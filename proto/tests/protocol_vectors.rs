@@ -1062,12 +1062,13 @@ fn json_rejects_nul_prefixed_string_that_is_not_base64() {
     let frame = r#"[48,1,{},"p",["\u0000!!notbase64"]]"#;
     let err = Serializer::Json.decode(frame.as_bytes()).unwrap_err();
     assert!(
-        matches!(&err, CodecError::Undecodable { serializer: Serializer::Json, detail, .. }
+        matches!(&err, CodecError::Undecodable { serializer: Serializer::Json, detail, offset: Some(_), .. }
             if detail.contains("not valid base64")),
         "{err:?}"
     );
     assert!(
-        err.to_string().starts_with("undecodable json frame: "),
+        err.to_string()
+            .starts_with("undecodable json frame at byte "),
         "{err}"
     );
 }

@@ -23,8 +23,8 @@
 //! such as a message's arguments, without first wrapping them in a `Value`.
 //!
 //! The module is laid out like `serde_json::value`: the type and its conversions here,
-//! `Serialize` and [`to_value`] in `ser`, `Deserialize` and the deserializers in `de`,
-//! [`ValueError`] in `error`, and `Display` in `display`.
+//! `Serialize` and [`to_value`] in `ser`, `Deserialize` in `visitor`, the
+//! deserializers in `de`, [`ValueError`] in `error`, and `Display` in `display`.
 
 mod de;
 mod display;
@@ -32,10 +32,12 @@ mod error;
 mod ser;
 #[cfg(test)]
 mod tests;
+mod visitor;
 
 pub use de::{from_dict_ref, from_list_ref, from_value, from_value_ref};
 pub use error::ValueError;
 pub use ser::to_value;
+pub(crate) use visitor::{TextRule, ValueSeed};
 
 use serde::de::Unexpected;
 use std::collections::BTreeMap;

@@ -276,6 +276,26 @@ fn json_into_value() {
     assert_eq!(v.to_string(), r#"{"a":[1,-2,3.5,"x",true,null]}"#);
 }
 
+/// JSON lists carry no length, so the first eight items of each wait on the stack:
+/// lists shorter than, as long as and longer than that, nested, keep every item in
+/// order, and the short ones are allocated at their length.
+#[test]
+fn json_lists_of_every_length_keep_their_items() {
+    for length in 0..=20_i64 {
+        let items: Vec<Value> = (0..length)
+            .map(|i| Value::List(vec![Value::Int(i); usize::try_from(i % 10).unwrap()]))
+            .collect();
+        let text = Value::List(items.clone()).to_string();
+        let decoded: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(decoded, Value::List(items), "{text}");
+        let Value::List(decoded) = decoded else {
+            unreachable!()
+        };
+        if decoded.len() <= 8 {
+            assert_eq!(decoded.capacity(), decoded.len(), "{text}");
+        }
+    }
+}
 #[test]
 fn error_messages() {
     let err = from_value::<i32>(Value::String("x".into())).unwrap_err();
