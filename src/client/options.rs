@@ -90,35 +90,60 @@ const PUBLISH_OPTIONS: &[(&str, Takes)] = &[
 /// Checks every option of `dict` the spec defines for the message (`known`).
 fn check(known: &[(&str, Takes)], dict: &Dict) -> Result<(), Error> {
     // By the dict's entries, which are few (usually none), not by the known options.
-    for (name, value) in dict {
-        let Some((_, takes)) = known.iter().find(|(known, _)| known == name) else {
-            continue;
-        };
-        if !takes.accepts(value) {
-            return Err(Error::InvalidOption {
-                option: name.clone(),
-                expected: takes.expected(),
-                found: value.to_string(),
-            });
-        }
-    }
-    Ok(())
+    dict.iter()
+        .try_for_each(|(name, value)| check_one(known, name, value))
 }
 
-/// The options dict: the raw extras, then the typed options over them, checked.
-fn build<'a>(
-    known: &[(&str, Takes)],
-    extra: &Dict,
-    typed: impl IntoIterator<Item = (&'a str, Option<Value>)>,
-) -> Result<Dict, Error> {
-    let mut options = extra.clone();
-    for (name, value) in typed {
-        if let Some(value) = value {
-            options.insert(name.to_owned(), value);
-        }
+/// Checks `value` when `name` is an option the spec defines for the message.
+fn check_one(known: &[(&str, Takes)], name: &str, value: &Value) -> Result<(), Error> {
+    match known.iter().find(|(known, _)| *known == name) {
+        Some((_, takes)) if !takes.accepts(value) => Err(Error::InvalidOption {
+            option: name.to_owned(),
+            expected: takes.expected(),
+            found: value.to_string(),
+        }),
+        _ => Ok(()),
     }
-    check(known, &options)?;
-    Ok(options)
+}
+
+/// An options dict being built: the raw extras, checked against the options the spec
+/// defines for the message, then the typed options set over them. Those are right by
+/// construction, so they are not checked again on every request.
+struct OptionsDict(Dict);
+
+impl OptionsDict {
+    fn over(known: &[(&str, Takes)], extra: &Dict) -> Result<Self, Error> {
+        check(known, extra)?;
+        Ok(OptionsDict(extra.clone()))
+    }
+
+    /// Sets `name` when the typed option is set.
+    fn set(mut self, name: &str, value: Option<Value>) -> Self {
+        if let Some(value) = value {
+            self.0.insert(name.to_owned(), value);
+        }
+        self
+    }
+
+    /// As [`set`](Self::set), checked like a raw option: for typed options whose Rust
+    /// type admits values the spec does not (a `SessionId` holds any `u64`).
+    fn set_checked(
+        self,
+        known: &[(&str, Takes)],
+        name: &str,
+        value: Option<Value>,
+    ) -> Result<Self, Error> {
+        if let Some(value) = &value {
+            check_one(known, name, value)?;
+        }
+        Ok(self.set(name, value))
+    }
+
+    fn set_all<'a>(self, typed: impl IntoIterator<Item = (&'a str, Option<Value>)>) -> Self {
+        typed
+            .into_iter()
+            .fold(self, |options, (name, value)| options.set(name, value))
+    }
 }
 
 fn ids(ids: &[SessionId]) -> Value {
@@ -227,17 +252,13 @@ impl CallOptions {
     ///
     /// [`Error::InvalidOption`] when a spec-defined option has a wrong type or value.
     pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
-        let typed = [
-            ("timeout", self.router_timeout.map(millis)),
-            ("disclose_me", self.disclose_me.map(Value::Bool)),
-            ("receive_progress", flag(self.receive_progress)),
-            ("progress", flag(self.progressive)),
-        ];
-        build(
-            CALL_OPTIONS,
-            &self.extra,
-            typed.into_iter().chain(ppt(&self.ppt)),
-        )
+        Ok(OptionsDict::over(CALL_OPTIONS, &self.extra)?
+            .set("timeout", self.router_timeout.map(millis))
+            .set("disclose_me", self.disclose_me.map(Value::Bool))
+            .set("receive_progress", flag(self.receive_progress))
+            .set("progress", flag(self.progressive))
+            .set_all(ppt(&self.ppt))
+            .0)
     }
 }
 
@@ -380,15 +401,11 @@ impl RegisterOptions {
     }
 
     pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
-        build(
-            REGISTER_OPTIONS,
-            &self.extra,
-            [
-                ("match", match_option(self.match_policy)),
-                ("invoke", self.invoke.map(|i| Value::from(i.as_str()))),
-                ("force_reregister", flag(self.force_reregister)),
-            ],
-        )
+        Ok(OptionsDict::over(REGISTER_OPTIONS, &self.extra)?
+            .set("match", match_option(self.match_policy))
+            .set("invoke", self.invoke.map(|i| Value::from(i.as_str())))
+            .set("force_reregister", flag(self.force_reregister))
+            .0)
     }
 }
 
@@ -513,14 +530,10 @@ impl SubscribeOptions {
     }
 
     pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
-        build(
-            SUBSCRIBE_OPTIONS,
-            &self.extra,
-            [
-                ("match", match_option(self.match_policy)),
-                ("get_retained", flag(self.get_retained)),
-            ],
-        )
+        Ok(OptionsDict::over(SUBSCRIBE_OPTIONS, &self.extra)?
+            .set("match", match_option(self.match_policy))
+            .set("get_retained", flag(self.get_retained))
+            .0)
     }
 }
 
@@ -661,32 +674,30 @@ impl PublishOptions {
 
     pub(crate) fn to_dict(&self) -> Result<Dict, Error> {
         let non_empty = |list: &Vec<String>| (!list.is_empty()).then(|| strings(list));
-        let typed = [
-            ("acknowledge", flag(self.acknowledge)),
-            ("exclude_me", self.exclude_me.map(Value::Bool)),
-            (
-                "exclude",
-                (!self.exclude.is_empty()).then(|| ids(&self.exclude)),
-            ),
-            ("exclude_authid", non_empty(&self.exclude_authid)),
-            ("exclude_authrole", non_empty(&self.exclude_authrole)),
-            ("eligible", self.eligible.as_deref().map(ids)),
-            (
+        let exclude = (!self.exclude.is_empty()).then(|| ids(&self.exclude));
+        Ok(OptionsDict::over(PUBLISH_OPTIONS, &self.extra)?
+            .set("acknowledge", flag(self.acknowledge))
+            .set("exclude_me", self.exclude_me.map(Value::Bool))
+            .set_checked(PUBLISH_OPTIONS, "exclude", exclude)?
+            .set("exclude_authid", non_empty(&self.exclude_authid))
+            .set("exclude_authrole", non_empty(&self.exclude_authrole))
+            .set_checked(
+                PUBLISH_OPTIONS,
+                "eligible",
+                self.eligible.as_deref().map(ids),
+            )?
+            .set(
                 "eligible_authid",
                 self.eligible_authid.as_deref().map(strings),
-            ),
-            (
+            )
+            .set(
                 "eligible_authrole",
                 self.eligible_authrole.as_deref().map(strings),
-            ),
-            ("disclose_me", self.disclose_me.map(Value::Bool)),
-            ("retain", flag(self.retain)),
-        ];
-        build(
-            PUBLISH_OPTIONS,
-            &self.extra,
-            typed.into_iter().chain(ppt(&self.ppt)),
-        )
+            )
+            .set("disclose_me", self.disclose_me.map(Value::Bool))
+            .set("retain", flag(self.retain))
+            .set_all(ppt(&self.ppt))
+            .0)
     }
 
     /// Whether the router answers this publish (typed or raw `acknowledge`).
@@ -768,6 +779,15 @@ mod tests {
         assert_eq!(
             wrong(RegisterOptions::new().option("invoke", "fastest").to_dict()),
             "invoke: one of \"single\", \"roundrobin\", \"random\", \"first\", \"last\", not \"fastest\""
+        );
+        // A typed option is checked too where its Rust type admits more than the spec.
+        assert_eq!(
+            wrong(PublishOptions::new().exclude([0u64]).to_dict()),
+            "exclude: a list of session IDs (1 to 2^53), not [0]"
+        );
+        assert_eq!(
+            wrong(PublishOptions::new().eligible([1u64 << 60]).to_dict()),
+            "eligible: a list of session IDs (1 to 2^53), not [1152921504606846976]"
         );
         // Options the spec does not define pass as they are.
         let custom = CallOptions::new().option("x_custom", "anything").to_dict();
