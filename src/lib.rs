@@ -180,6 +180,7 @@ pub mod config;
 pub mod error;
 mod event_loop;
 pub mod facade;
+mod id_map;
 mod sync;
 mod trace;
 mod transport;

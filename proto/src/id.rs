@@ -3,7 +3,13 @@
 //! kind of ID cannot be passed for another.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
+
+/// A map keyed by IDs. Looked up on every message, so hashed with foldhash rather
+/// than SipHash; its per-process seed still keeps a router that picks the IDs from
+/// steering them into one bucket.
+pub(crate) type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The largest ID WAMP allows: 2^53, so IDs survive a round trip through a JavaScript number.
 pub const MAX_ID: u64 = 1 << 53;

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::event_loop::{
     Admission, Command, InboundEvent, InboundInvocation, Inbox, LifeEvent, LocalId, Wakeup,
 };
+use crate::id_map::IdMap;
 use crate::proto::message::Payload;
 use crate::proto::session::CancelMode;
 use crate::proto::{Dict, Value, WampError};
@@ -30,7 +31,6 @@ use crate::sync::lock::assert_unlocked;
 use crate::sync::pool::{SerialQueue, WorkerPool};
 use crate::trace;
 use parking_lot::{Mutex, RwLock};
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -103,7 +103,7 @@ struct Runner {
 /// The client handle's inbox: lanes by local ID, and the pool they run on.
 pub(crate) struct Dispatcher {
     runner: Arc<Runner>,
-    lanes: RwLock<HashMap<LocalId, Route>>,
+    lanes: RwLock<IdMap<LocalId, Route>>,
     /// Work for inline handlers, queued under the loop's lock and run by the I/O
     /// thread right after it; at most what one read batch brought.
     inline: Mutex<Vec<(Arc<Lane<LaneHandler>>, Item)>>,
@@ -138,7 +138,7 @@ impl Dispatcher {
         };
         Dispatcher {
             runner: Arc::new(runner),
-            lanes: RwLock::new(HashMap::new()),
+            lanes: RwLock::new(IdMap::default()),
             inline: Mutex::new(Vec::new()),
             concurrency: Mutex::new(settings.concurrency),
             hooks: settings.hooks,

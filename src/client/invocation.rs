@@ -8,12 +8,12 @@ use super::ppt::Transparent;
 use super::{CallResult, Client};
 use crate::error::{Error, Result};
 use crate::event_loop::{Command, InboundInvocation};
+use crate::id_map::IdMap;
 use crate::proto::message::Payload;
 use crate::proto::session::CancelMode;
 use crate::proto::value::{Dict, Value};
 use crate::sync::stream;
 use parking_lot::{Condvar, Mutex};
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,7 +60,7 @@ struct Control {
 /// The controls of every invocation not yet answered, by request ID.
 #[derive(Default)]
 pub(crate) struct Controls {
-    open: Mutex<HashMap<u64, Control>>,
+    open: Mutex<IdMap<u64, Control>>,
 }
 
 impl Controls {

@@ -7,8 +7,8 @@
 //! client handle, which finds them by local ID.
 
 use super::inbound::LocalId;
+use crate::id_map::IdMap;
 use crate::proto::value::Dict;
-use std::collections::HashMap;
 
 /// A registration or a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +37,11 @@ pub(super) struct Restore {
 
 #[derive(Default)]
 pub(super) struct Registry {
-    entries: HashMap<LocalId, Entry>,
-    by_registration: HashMap<u64, LocalId>,
+    entries: IdMap<LocalId, Entry>,
+    by_registration: IdMap<u64, LocalId>,
     /// Local subscriptions per router subscription, oldest first: the router returns
     /// the same ID for the same topic twice.
-    by_subscription: HashMap<u64, Vec<LocalId>>,
+    by_subscription: IdMap<u64, Vec<LocalId>>,
 }
 
 impl Registry {

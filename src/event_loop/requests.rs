@@ -14,13 +14,14 @@ use super::inbound::LocalId;
 use super::status::Counters;
 use super::EventLoop;
 use crate::error::Error;
+use crate::id_map::IdMap;
 use crate::proto::message::Payload;
 use crate::proto::session::{CancelMode, Reply};
 use crate::proto::value::{Dict, Value};
 use crate::sync::{slot, stream};
 use crate::trace;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -227,7 +228,7 @@ pub(super) enum EntryState {
 pub(super) struct Requests {
     /// The last of the loop's own tokens.
     last_token: Token,
-    entries: HashMap<Token, Entry>,
+    entries: IdMap<Token, Entry>,
     /// Deadlines, earliest first; entries already gone are skipped lazily.
     deadlines: BinaryHeap<Reverse<(Instant, Token)>>,
     /// Requests waiting for the rejoin, in the order they were made.

@@ -24,10 +24,11 @@ mod types;
 pub use types::{CancelMode, CloseReason, Output, Reply, SessionConfig, State};
 
 use crate::error::Error;
+use crate::id::IdMap;
 use crate::id::RequestIds;
 use crate::message::{Message, Payload};
 use crate::value::{Dict, Value};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 #[derive(Debug)]
 enum Kind {
@@ -94,10 +95,10 @@ pub struct Session<C> {
     session_id: Option<u64>,
     router_roles: Dict,
     ids: RequestIds,
-    pending: HashMap<u64, Pending<C>>,
+    pending: IdMap<u64, Pending<C>>,
     /// INVOCATIONs we have not answered, and whether each caller asked for progressive
     /// results; a YIELD for anything else is dropped.
-    invocations: HashMap<u64, Invocation>,
+    invocations: IdMap<u64, Invocation>,
     transmit: VecDeque<Vec<u8>>,
     outputs: VecDeque<Output<C>>,
     /// Why the session ended, once it has.
@@ -113,8 +114,8 @@ impl<C: Clone> Session<C> {
             session_id: None,
             router_roles: Dict::new(),
             ids: RequestIds::new(),
-            pending: HashMap::new(),
-            invocations: HashMap::new(),
+            pending: IdMap::default(),
+            invocations: IdMap::default(),
             transmit: VecDeque::new(),
             outputs: VecDeque::new(),
             ended: None,
