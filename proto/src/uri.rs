@@ -96,26 +96,56 @@ pub fn validate(uri: &str, policy: MatchPolicy) -> Result<(), UriError> {
     if uri.is_empty() && policy != MatchPolicy::Prefix {
         return fail("it is empty");
     }
-    if uri.chars().any(char::is_whitespace) {
+    let scan = Scan::of(uri);
+    if scan.whitespace || (!uri.is_ascii() && uri.chars().any(char::is_whitespace)) {
         return fail("it contains whitespace");
     }
-    if uri.contains('#') {
+    if scan.hash {
         return fail("it contains '#'");
     }
     // A prefix may end with an empty component ("com.example."), nothing else may.
-    let mut components = uri.split('.').peekable();
-    let mut has_empty = false;
-    while let Some(component) = components.next() {
-        let last = components.peek().is_none();
-        if component.is_empty() && !(policy == MatchPolicy::Prefix && last) {
-            has_empty = true;
-            break;
-        }
-    }
-    if has_empty && policy != MatchPolicy::Wildcard {
+    let empty_last = scan.ends_after_dot && policy != MatchPolicy::Prefix;
+    if (scan.empty_inner || empty_last) && policy != MatchPolicy::Wildcard {
         return fail("it has an empty component (allowed only with match: wildcard)");
     }
     Ok(())
+}
+
+/// What one pass over a URI's bytes finds. URIs are checked before every request, so
+/// this is one loop rather than a split per rule.
+struct Scan {
+    /// ASCII whitespace (what `char::is_whitespace` accepts below 128).
+    whitespace: bool,
+    hash: bool,
+    /// An empty component before the last: a leading dot or two dots in a row.
+    empty_inner: bool,
+    /// The last component is empty: the URI is empty or ends with a dot.
+    ends_after_dot: bool,
+}
+
+impl Scan {
+    fn of(uri: &str) -> Scan {
+        let mut scan = Scan {
+            whitespace: false,
+            hash: false,
+            empty_inner: false,
+            ends_after_dot: true,
+        };
+        for &byte in uri.as_bytes() {
+            match byte {
+                b'.' => {
+                    scan.empty_inner |= scan.ends_after_dot;
+                    scan.ends_after_dot = true;
+                    continue;
+                }
+                b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => scan.whitespace = true,
+                b'#' => scan.hash = true,
+                _ => {}
+            }
+            scan.ends_after_dot = false;
+        }
+        scan
+    }
 }
 
 /// True when the URI is in the `wamp.` namespace, which routers reserve for themselves:
@@ -170,6 +200,56 @@ mod tests {
             err.to_string(),
             "invalid URI \"bad uri\": it contains whitespace"
         );
+    }
+
+    /// The rules as first written, one pass per rule: the single-pass `validate` must
+    /// agree with it on every short string over the characters that matter.
+    fn validate_rule_by_rule(uri: &str, policy: MatchPolicy) -> Result<(), &'static str> {
+        if uri.is_empty() && policy != MatchPolicy::Prefix {
+            return Err("it is empty");
+        }
+        if uri.chars().any(char::is_whitespace) {
+            return Err("it contains whitespace");
+        }
+        if uri.contains('#') {
+            return Err("it contains '#'");
+        }
+        let components: Vec<&str> = uri.split('.').collect();
+        let has_empty = components.iter().enumerate().any(|(i, component)| {
+            let last = i + 1 == components.len();
+            component.is_empty() && !(policy == MatchPolicy::Prefix && last)
+        });
+        if has_empty && policy != MatchPolicy::Wildcard {
+            return Err("it has an empty component (allowed only with match: wildcard)");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn single_pass_agrees_with_the_rules_one_by_one() {
+        let alphabet = ["a", ".", " ", "#", "\u{a0}", "\u{b}", "\u{2003}"];
+        let mut uris = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = uris
+                .iter()
+                .flat_map(|uri| alphabet.iter().map(move |c| format!("{uri}{c}")))
+                .collect();
+            uris.extend(longer);
+        }
+        uris.dedup();
+        for uri in &uris {
+            for policy in [
+                MatchPolicy::Exact,
+                MatchPolicy::Prefix,
+                MatchPolicy::Wildcard,
+            ] {
+                assert_eq!(
+                    validate(uri, policy).map_err(|e| e.reason),
+                    validate_rule_by_rule(uri, policy),
+                    "{uri:?} {policy:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,8 +8,8 @@
 use super::error::KEYS_MUST_BE_STRINGS;
 use super::{from_i128, from_u128, from_u64, Dict, Value};
 use serde::de::{self, DeserializeSeed};
-use std::borrow::Cow;
 use smallvec::SmallVec;
+use std::borrow::Cow;
 use std::fmt;
 
 /// What a decoded string becomes.
