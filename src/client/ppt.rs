@@ -70,6 +70,14 @@ impl Ppt {
     /// The PPT fields of received details, in either form; `None` when the payload is
     /// not transparent.
     pub(crate) fn from_details(details: &Dict) -> Option<Ppt> {
+        // Nearly every message is not transparent: one pass over its few keys is
+        // cheaper than the eight lookups below, on every call and event.
+        if !details
+            .keys()
+            .any(|key| key.starts_with("ppt_") || key.starts_with("enc_"))
+        {
+            return None;
+        }
         let text = |spec: &str, autobahn: &str| {
             details
                 .get(spec)
