@@ -1,6 +1,6 @@
 //! Handing commands to the event loop.
 //!
-//! A thread with a [`Command`] queues it on a bounded channel and, if the loop's lock
+//! A thread with a [`Command`] queues it on a bounded queue and, if the loop's lock
 //! is free, takes it and handles the queue itself, sending the message from its own
 //! thread: a call then costs no wake-up of the I/O thread on the way out. If another
 //! thread holds the lock, the command is left to it
@@ -17,10 +17,11 @@ use crate::proto::message::Payload;
 use crate::proto::session::CancelMode;
 use crate::proto::value::Dict;
 use crate::proto::WampError;
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crossbeam_channel::Sender;
 use mio::{Poll, Waker};
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,10 +30,10 @@ pub(super) const WAKER: mio::Token = mio::Token(0);
 
 /// How many commands may wait for the loop's lock. Beyond that, senders wait for room
 /// (up to their deadline): the queue only grows while the socket does not take what
-/// is written, and then the senders should wait anyway. The channel underneath is
-/// unbounded, so its memory grows with use only (a bounded one allocates and touches
-/// every slot at once: 4,096 commands of 192 bytes are most of an idle client's
-/// memory); the bound is kept here, give or take the senders racing past it at once.
+/// is written, and then the senders should wait anyway. The deque underneath grows
+/// with use only (a bounded channel allocates and touches every slot at once: 4,096
+/// commands of 192 bytes are most of an idle client's memory); the bound is kept
+/// here, give or take the senders racing past it at once.
 const COMMAND_QUEUE: usize = 4096;
 
 /// Work for the event loop.
@@ -67,10 +68,78 @@ pub(crate) enum SendError {
     Full,
 }
 
-/// The sending side of the command channel; cloneable and cheap.
+/// The commands between the threads that send them and the loop. A mutex over a
+/// deque rather than a channel: a linked-block channel allocates and zeroes a block
+/// (31 commands, 6 KiB) every 31 sends, while the deque reuses its buffer. The lock is
+/// held to push or take one command, never while one is handled or dropped.
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    /// The queue's length, read without the lock.
+    len: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Queue {
+    commands: VecDeque<Command>,
+    /// The loop is gone: nothing more is queued.
+    closed: bool,
+}
+
+/// The capacity a drained queue keeps: a burst's larger buffer is given back.
+const KEPT_CAPACITY: usize = 64;
+
+impl Shared {
+    fn len(&self) -> usize {
+        self.len.load(Ordering::SeqCst)
+    }
+
+    /// Queues `command`, or gives it back when the loop is gone.
+    fn push(&self, command: Command) -> Result<(), Command> {
+        let mut queue = self.queue.lock();
+        if queue.closed {
+            return Err(command);
+        }
+        queue.commands.push_back(command);
+        self.len.store(queue.commands.len(), Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn pop(&self) -> Option<Command> {
+        let mut queue = self.queue.lock();
+        let command = queue.commands.pop_front();
+        self.len.store(queue.commands.len(), Ordering::SeqCst);
+        if queue.commands.is_empty() && queue.commands.capacity() > KEPT_CAPACITY {
+            queue.commands.shrink_to(KEPT_CAPACITY);
+        }
+        command
+    }
+
+    /// Takes every queued command; with `close`, later pushes are refused.
+    fn take_all(&self, close: bool) -> VecDeque<Command> {
+        let mut queue = self.queue.lock();
+        queue.closed |= close;
+        self.len.store(0, Ordering::SeqCst);
+        std::mem::take(&mut queue.commands)
+    }
+}
+
+/// Held by every copy of the loop's side: when the last goes, the queue closes and
+/// what it still holds is dropped (each request's dropped reply slot tells its caller
+/// the loop stopped).
+struct Receiving(Arc<Shared>);
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        // Dropped after the queue's lock is released: a command's drop may wake others.
+        drop(self.0.take_all(true));
+    }
+}
+
+/// The sending side of the command queue; cloneable and cheap.
 #[derive(Clone)]
 pub(crate) struct CommandSender {
-    channel: Sender<Command>,
+    shared: Arc<Shared>,
     room: Arc<Room>,
     waker: Arc<LoopWaker>,
     core: Arc<Core>,
@@ -102,12 +171,13 @@ impl CommandSender {
     /// sleeps: the lock is only tried, the socket is non-blocking, and a full one stops
     /// the handling.
     pub fn send(&self, command: Command, deadline: Instant) -> Result<(), SendError> {
-        let has_room = || self.channel.len() < COMMAND_QUEUE;
+        let has_room = || self.shared.len() < COMMAND_QUEUE;
         // The I/O thread (in an inline handler) would wait for itself to make room.
         if !has_room() && (self.on_io_thread() || !self.room.wait_until(deadline, has_room)) {
             return Err(SendError::Full);
         }
-        if self.channel.send(command).is_err() {
+        if let Err(refused) = self.shared.push(command) {
+            drop(refused);
             return Err(SendError::Stopped);
         }
         if DEFERRING.get() {
@@ -122,7 +192,7 @@ impl CommandSender {
             return Ok(());
         }
         let must_wake = self.core.drain_or_leave(
-            || !self.channel.is_empty(),
+            || self.shared.len() > 0,
             |core| match core.as_mut() {
                 Some(event_loop) => {
                     event_loop.handle_queued_commands();
@@ -217,23 +287,24 @@ impl Room {
     }
 }
 
-/// The loop's side of the command channel.
+/// The loop's side of the command queue.
 #[derive(Clone)]
 pub(super) struct CommandQueue {
-    receiver: Receiver<Command>,
+    shared: Arc<Shared>,
     room: Arc<Room>,
+    _receiving: Arc<Receiving>,
 }
 
 impl CommandQueue {
     /// Whether commands are queued.
     pub fn is_empty(&self) -> bool {
-        self.receiver.is_empty()
+        self.shared.len() == 0
     }
 
     /// Takes every queued command (the loop is ending), and lets waiting senders
     /// find out.
-    pub fn take_all(&self) -> Vec<Command> {
-        let commands = self.receiver.try_iter().collect();
+    pub fn take_all(&self) -> VecDeque<Command> {
+        let commands = self.shared.take_all(false);
         self.room.made();
         commands
     }
@@ -247,9 +318,8 @@ impl EventLoop {
             let Some(queue) = self.commands.as_ref() else {
                 break;
             };
-            let command = match queue.receiver.try_recv() {
-                Ok(command) => command,
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            let Some(command) = queue.shared.pop() else {
+                break;
             };
             taken = true;
             self.handle_command(command);
@@ -274,7 +344,7 @@ impl EventLoop {
     }
 }
 
-/// A connected command channel: the poller the I/O thread waits on, the loop's
+/// A connected command queue: the poller the I/O thread waits on, the loop's
 /// receiving side and the handle's sending side.
 pub(super) fn command_channel(
     core: Arc<Core>,
@@ -284,14 +354,15 @@ pub(super) fn command_channel(
         waker: Waker::new(poll.registry(), WAKER)?,
         wake_pending: AtomicBool::new(false),
     });
-    let (channel, receiver) = crossbeam_channel::unbounded();
+    let shared = Arc::new(Shared::default());
     let room = Arc::new(Room::default());
     let commands = CommandQueue {
-        receiver,
+        shared: Arc::clone(&shared),
         room: Arc::clone(&room),
+        _receiving: Arc::new(Receiving(Arc::clone(&shared))),
     };
     let sender = CommandSender {
-        channel,
+        shared,
         room,
         waker: Arc::clone(&waker),
         core,
@@ -305,6 +376,47 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicBool;
     use std::time::Duration;
+
+    fn close_command() -> (Command, crossbeam_channel::Receiver<()>) {
+        let (done, stopped) = crossbeam_channel::bounded(1);
+        (Command::Close { done }, stopped)
+    }
+
+    #[test]
+    fn commands_left_when_the_loop_goes_are_dropped_and_later_ones_refused() {
+        let shared = Arc::new(Shared::default());
+        let receiving = Arc::new(Receiving(Arc::clone(&shared)));
+        let (command, stopped) = close_command();
+        assert!(shared.push(command).is_ok());
+        assert_eq!(shared.len(), 1);
+        drop(receiving);
+        assert_eq!(shared.len(), 0);
+        assert!(stopped.try_recv().is_err(), "the queued command was dropped");
+        let (command, _stopped) = close_command();
+        assert!(shared.push(command).is_err(), "the loop is gone");
+    }
+
+    #[test]
+    fn commands_come_out_in_order_and_a_drained_queue_gives_back_a_burst_s_buffer() {
+        let shared = Shared::default();
+        let mut stopped = Vec::new();
+        for _ in 0..1000 {
+            let (command, receiver) = close_command();
+            assert!(shared.push(command).is_ok());
+            stopped.push(receiver);
+        }
+        assert_eq!(shared.len(), 1000);
+        for (taken, receiver) in stopped.iter().enumerate() {
+            let Some(Command::Close { done }) = shared.pop() else {
+                panic!("command {taken} missing");
+            };
+            done.send(()).expect("its receiver is kept");
+            assert!(receiver.try_recv().is_ok(), "command {taken} out of order");
+        }
+        assert!(shared.pop().is_none());
+        assert_eq!(shared.len(), 0);
+        assert!(shared.queue.lock().commands.capacity() <= KEPT_CAPACITY);
+    }
 
     #[test]
     fn a_sender_waiting_for_room_is_woken_when_commands_are_taken() {
