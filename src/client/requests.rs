@@ -340,7 +340,18 @@ impl Client {
         if options.ppt.is_some() {
             Ppt::check_payload(&payload)?;
         }
-        let acknowledged = options.is_acknowledged();
+        // Two closures that capture nothing, so neither is allocated for each publish.
+        let finish: Finish<Option<PublicationId>> = if options.is_acknowledged() {
+            Box::new(|reply| match reply {
+                Reply::Published(id) => Ok(Some(PublicationId::new(id))),
+                other => Err(unexpected(other)),
+            })
+        } else {
+            Box::new(|reply| match reply {
+                Reply::Published(_) => Ok(None),
+                other => Err(unexpected(other)),
+            })
+        };
         Ok(Prepared {
             body: Body::Publish {
                 topic: topic.clone().into_owned(),
@@ -350,10 +361,7 @@ impl Client {
             timeout: self.timeout_or(options.timeout),
             operation: Operation::new("publish", &topic),
             handler: None,
-            finish: Box::new(move |reply| match reply {
-                Reply::Published(id) => Ok(acknowledged.then_some(PublicationId::new(id))),
-                other => Err(unexpected(other)),
-            }),
+            finish,
         })
     }
 
