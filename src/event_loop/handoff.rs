@@ -94,15 +94,18 @@ impl Shared {
         self.len.load(Ordering::SeqCst)
     }
 
-    /// Queues `command`, or gives it back when the loop is gone.
-    fn push(&self, command: Command) -> Result<(), Command> {
+    /// Queues `command`; false (the command dropped) when the loop is gone.
+    fn push(&self, command: Command) -> bool {
         let mut queue = self.queue.lock();
         if queue.closed {
-            return Err(command);
+            drop(queue);
+            // After the lock: a dropped request's reply slot wakes its caller.
+            drop(command);
+            return false;
         }
         queue.commands.push_back(command);
         self.len.store(queue.commands.len(), Ordering::SeqCst);
-        Ok(())
+        true
     }
 
     fn pop(&self) -> Option<Command> {
@@ -176,8 +179,7 @@ impl CommandSender {
         if !has_room() && (self.on_io_thread() || !self.room.wait_until(deadline, has_room)) {
             return Err(SendError::Full);
         }
-        if let Err(refused) = self.shared.push(command) {
-            drop(refused);
+        if !self.shared.push(command) {
             return Err(SendError::Stopped);
         }
         if DEFERRING.get() {
@@ -387,13 +389,16 @@ mod tests {
         let shared = Arc::new(Shared::default());
         let receiving = Arc::new(Receiving(Arc::clone(&shared)));
         let (command, stopped) = close_command();
-        assert!(shared.push(command).is_ok());
+        assert!(shared.push(command));
         assert_eq!(shared.len(), 1);
         drop(receiving);
         assert_eq!(shared.len(), 0);
-        assert!(stopped.try_recv().is_err(), "the queued command was dropped");
+        assert!(
+            stopped.try_recv().is_err(),
+            "the queued command was dropped"
+        );
         let (command, _stopped) = close_command();
-        assert!(shared.push(command).is_err(), "the loop is gone");
+        assert!(!shared.push(command), "the loop is gone");
     }
 
     #[test]
@@ -402,7 +407,7 @@ mod tests {
         let mut stopped = Vec::new();
         for _ in 0..1000 {
             let (command, receiver) = close_command();
-            assert!(shared.push(command).is_ok());
+            assert!(shared.push(command));
             stopped.push(receiver);
         }
         assert_eq!(shared.len(), 1000);
