@@ -4,8 +4,9 @@
 //!
 //! 1. `sequential_calls`: N calls one after the other;
 //! 2. `parallel_calls`: N calls from 16 threads sharing the one client;
-//! 3. `async_calls`: N calls from 16 tasks awaiting `call_async` on one tokio
-//!    current-thread runtime (one thread), sharing the one client;
+//! 3. `async_calls`: N calls from 16 tasks awaiting `call_async` on one thread
+//!    (a `futures` local executor: the client needs no runtime, so the benchmark
+//!    links none), sharing the one client;
 //! 4. `events`: N events published (unacknowledged, `exclude_me: false`) to its own
 //!    subscription on `bench.topic`, timed until all N arrived;
 //! 5. `call_4mb`: calls with a 4 MiB binary argument;
@@ -220,10 +221,8 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 report
             }
             "async_calls" => {
-                let runtime = tokio::runtime::Builder::new_current_thread().build()?;
                 let tasks = options.threads;
-                let concurrent =
-                    Phase::measure(|| async_calls(&runtime, &client, options.calls, tasks))?;
+                let concurrent = Phase::measure(|| async_calls(&client, options.calls, tasks))?;
                 let mut report = concurrent.to_json();
                 report["tasks"] = tasks.into();
                 report
@@ -278,37 +277,33 @@ fn parallel_calls(client: &Client, calls: u64, threads: u64) -> Result<Vec<Durat
     Ok(latencies)
 }
 
-/// `calls` calls in all, shared out among `tasks` tasks on `runtime` (a
-/// current-thread runtime: every task runs on this thread), each awaiting
-/// `call_async` one call after the other.
-fn async_calls(
-    runtime: &tokio::runtime::Runtime,
-    client: &Client,
-    calls: u64,
-    tasks: u64,
-) -> Result<Vec<Duration>, Error> {
-    runtime.block_on(async {
-        let workers: Vec<_> = (0..tasks)
-            .map(|task| {
-                let client = client.clone();
-                let share = calls / tasks + u64::from(task < calls % tasks);
-                tokio::spawn(async move {
-                    let mut latencies = Vec::new();
-                    for n in 0..share {
-                        let start = Instant::now();
-                        client.call_async("bench.echo", (n,)).await?;
-                        latencies.push(start.elapsed());
-                    }
-                    Ok::<_, Error>(latencies)
-                })
+/// `calls` calls in all, shared out among `tasks` tasks on a local executor (every
+/// task runs on this thread), each awaiting `call_async` one call after the other.
+fn async_calls(client: &Client, calls: u64, tasks: u64) -> Result<Vec<Duration>, Error> {
+    use futures::task::LocalSpawnExt;
+    let mut pool = futures::executor::LocalPool::new();
+    let spawner = pool.spawner();
+    let workers = (0..tasks)
+        .map(|task| {
+            let client = client.clone();
+            let share = calls / tasks + u64::from(task < calls % tasks);
+            spawner.spawn_local_with_handle(async move {
+                let mut latencies = Vec::new();
+                for n in 0..share {
+                    let start = Instant::now();
+                    client.call_async("bench.echo", (n,)).await?;
+                    latencies.push(start.elapsed());
+                }
+                Ok::<_, Error>(latencies)
             })
-            .collect();
-        let mut latencies = Vec::new();
-        for worker in workers {
-            latencies.extend(worker.await.map_err(|_| Error::Closed)??);
-        }
-        Ok(latencies)
-    })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Error::Closed)?;
+    let mut latencies = Vec::new();
+    for finished in pool.run_until(futures::future::join_all(workers)) {
+        latencies.extend(finished?);
+    }
+    Ok(latencies)
 }
 
 /// Publishes `count` events to our own subscription and waits until all arrived (or
