@@ -49,7 +49,7 @@ METRICS = [
     ("{threads}-thread call p99, µs", "parallel_calls", "p99_us", 1, "lower"),
     ("{threads}-thread call p99.9, µs", "parallel_calls", "p999_us", 1, "lower"),
     ("CPU µs per call, {threads} threads", "parallel_calls", "cpu_us_per_op", 1, "lower"),
-    # Ours only: {threads} tasks awaiting call_async on one tokio current-thread runtime.
+    # Ours only: {threads} tasks awaiting call_async on one thread (futures' LocalPool).
     ("{threads}-task async calls/s, one thread", "async_calls", "ops_per_s", 1, "higher"),
     ("CPU µs per call, {threads} async tasks", "async_calls", "cpu_us_per_op", 1, "lower"),
     ("events/s", "events", "ops_per_s", 1, "higher"),

@@ -343,7 +343,7 @@ mod loom_tests {
         model::check("lock: deferred wake", 0, || deferred_wake(false));
     }
 
-    /// A queue of work as the loop's command channel, counted: `queued` items wait,
+    /// The loop's command queue, reduced to counts: `queued` items wait,
     /// `drained` were handled under the lock.
     #[derive(Default)]
     struct Work {
