@@ -368,11 +368,13 @@ fn publishes_made_during_an_outage_arrive_in_order_after_recovery_and_overflow_f
 #[test]
 fn a_registration_held_by_another_session_is_retried_until_it_is_free() {
     let router = Router::start();
-    // The squatter must join the restarted router before the service comes back: a
-    // restart under load can take a couple of seconds, so the service waits 5.
+    // The squatter must join the restarted router before the service comes back. A
+    // restart under the load of the whole suite has taken over 5 s, and the service
+    // rejoins as soon as its next attempt finds the router up, so it waits 15 s
+    // (12 to 18 with the jitter).
     let mut slow_policy = fast_reconnect();
-    slow_policy.initial_delay = Duration::from_secs(5);
-    slow_policy.max_delay = Duration::from_secs(5);
+    slow_policy.initial_delay = Duration::from_secs(15);
+    slow_policy.max_delay = Duration::from_secs(15);
     let service = Client::connect(config(&router).with_reconnect(slow_policy)).expect("service");
     service
         .register("held.proc", |_| Ok(CallResult::value("service")?))
@@ -391,7 +393,7 @@ fn a_registration_held_by_another_session_is_retried_until_it_is_free() {
         .register("held.proc", |_| Ok(CallResult::value("squatter")?))
         .expect("squat");
     assert!(
-        wait_until(Duration::from_secs(15), || joins.load(Ordering::SeqCst)
+        wait_until(Duration::from_secs(30), || joins.load(Ordering::SeqCst)
             == 1),
         "the service did not rejoin"
     );
