@@ -328,6 +328,11 @@ impl<C: Clone> Session<C> {
     }
 }
 
+/// True when `dict[key]` is `true`: how WAMP options and details spell a flag.
+fn flag(dict: &Dict, key: &str) -> bool {
+    matches!(dict.get(key), Some(Value::Bool(true)))
+}
+
 fn message_of(details: &Dict) -> Option<String> {
     details
         .get("message")

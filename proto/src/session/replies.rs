@@ -1,7 +1,7 @@
 //! What the router sends to an established session: answers to our requests,
 //! INVOCATION, INTERRUPT, EVENT and revocations.
 
-use super::{CancelMode, Kind, Output, Pending, Reply, Session};
+use super::{flag, CancelMode, Kind, Output, Pending, Reply, Session};
 use crate::error::{Error, WampError};
 use crate::message::{code, Message, Payload};
 use crate::value::{Dict, Value};
@@ -251,11 +251,6 @@ impl<C: Clone> Session<C> {
             self.complete_with(ctx, Err(Error::Wamp(error)));
         }
     }
-}
-
-/// True when `details[key]` is `true`.
-fn flag(details: &Dict, key: &str) -> bool {
-    matches!(details.get(key), Some(Value::Bool(true)))
 }
 
 /// The registration or subscription ID and the reason of a revocation's details.

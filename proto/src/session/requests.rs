@@ -6,7 +6,7 @@
 //! sending (its context then completes with the error) or, for an unacknowledged
 //! publish, done once sent.
 
-use super::{CancelMode, CloseReason, Kind, Pending, Session, State};
+use super::{flag, CancelMode, CloseReason, Kind, Pending, Session, State};
 use crate::error::{Error, WampError};
 use crate::message::{code, Message, Payload};
 use crate::uri::{self, MatchPolicy, UriError};
@@ -368,11 +368,6 @@ impl<C: Clone> Session<C> {
             _ => self.close(CloseReason::ConnectionLost(why.to_owned())),
         }
     }
-}
-
-/// True when option `key` is `true`.
-fn flag(options: &Dict, key: &str) -> bool {
-    matches!(options.get(key), Some(Value::Bool(true)))
 }
 
 /// The error for a feature the router did not announce.
