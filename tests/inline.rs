@@ -1,7 +1,8 @@
 //! Inline handlers (`RegisterOptions::inline`, `SubscribeOptions::inline`) against a
 //! real Crossbar.io router: they answer and receive like pool handlers, on the
 //! connection's I/O thread, in order; what would wait for an answer there fails at
-//! once with `Error::WouldDeadlock` instead of hanging; sending is allowed.
+//! once with `Error::WouldDeadlock` instead of hanging; sending is allowed. The same
+//! holds where a caller waiting for its answer runs them in the I/O thread's stead.
 
 #![cfg(feature = "websocket")]
 
@@ -188,4 +189,57 @@ fn closing_from_an_inline_handler_does_not_hang_the_connection() {
         Duration::from_secs(10),
         || { matches!(client.call("inline.x", ()), Err(Error::Closed)) }
     ));
+}
+
+/// On Linux, a thread blocked in a request reads the socket in the I/O thread's stead
+/// and then runs the inline handlers of what it read (here its own call's
+/// invocation). They keep the I/O thread's rules there: a request that would wait
+/// for its answer fails at once. Elsewhere the I/O thread runs them all.
+#[test]
+fn an_inline_handler_run_by_a_waiting_caller_keeps_the_io_threads_rules() {
+    const CALLER: &str = "inline-self-caller";
+    let client = connect();
+    let (tx, runs) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    client
+        .register_with("inline.self", &inline(), move |inv| {
+            let waited = inv.client().call("inline.never.answered", ());
+            let _ = tx.lock().expect("lock").send((thread_name(), waited.err()));
+            let n: i64 = inv.arg(0)?;
+            Ok(CallResult::value(n + 1)?)
+        })
+        .expect("register");
+    let caller = client.clone();
+    std::thread::Builder::new()
+        .name(CALLER.into())
+        .spawn(move || {
+            for n in 0..30 {
+                let answer: i64 = caller
+                    .call("inline.self", (n,))
+                    .expect("call")
+                    .arg(0)
+                    .expect("int");
+                assert_eq!(answer, n + 1);
+            }
+        })
+        .expect("spawn")
+        .join()
+        .expect("calls");
+    let runs: Vec<(String, Option<Error>)> = runs.try_iter().collect();
+    assert_eq!(runs.len(), 30);
+    for (thread, waited) in &runs {
+        assert!(thread == "izaber-wamp-io" || thread == CALLER, "{thread}");
+        assert!(
+            matches!(waited, Some(Error::WouldDeadlock { .. })),
+            "{waited:?}"
+        );
+    }
+    let by_caller = runs.iter().filter(|(thread, _)| thread == CALLER).count();
+    let read_by_callers = client.stats().messages_read_by_callers;
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        assert!(by_caller > 0, "no invocation was run by the waiting caller");
+        assert!(read_by_callers > 0);
+    } else {
+        assert_eq!((by_caller, read_by_callers), (0, 0));
+    }
 }

@@ -107,6 +107,9 @@ pub(crate) struct Dispatcher {
     /// Work for inline handlers, queued under the loop's lock and run by the I/O
     /// thread right after it; at most what one read batch brought.
     inline: Mutex<Vec<(Arc<Lane<LaneHandler>>, Item)>>,
+    /// Held while inline work runs: the I/O thread and a caller reading in its stead
+    /// may both run it, one batch after the other, in the order it was read.
+    running_inline: Mutex<()>,
     concurrency: Mutex<Concurrency>,
     hooks: Hooks,
     hook_queue: Arc<SerialQueue<HookJob>>,
@@ -140,6 +143,7 @@ impl Dispatcher {
             runner: Arc::new(runner),
             lanes: RwLock::new(IdMap::default()),
             inline: Mutex::new(Vec::new()),
+            running_inline: Mutex::new(()),
             concurrency: Mutex::new(settings.concurrency),
             hooks: settings.hooks,
             hook_queue: SerialQueue::new(|job: HookJob| job()),
@@ -340,6 +344,7 @@ impl Inbox for Dispatcher {
     }
 
     fn run_inline(&self) {
+        let _running = self.running_inline.lock();
         let mut work = {
             let mut inline = self.inline.lock();
             if inline.is_empty() {
@@ -356,6 +361,10 @@ impl Inbox for Dispatcher {
         if inline.capacity() == 0 {
             *inline = work;
         }
+    }
+
+    fn inline_pending(&self) -> bool {
+        !self.inline.lock().is_empty()
     }
 
     fn has_room(&self) -> bool {

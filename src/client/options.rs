@@ -374,9 +374,11 @@ impl RegisterOptions {
 
     /// Runs the handler on the connection's I/O thread, as soon as its invocation is
     /// read, instead of handing it to a worker: no thread wake-up on the way in, so a
-    /// quick handler answers sooner and costs less CPU. Only for handlers that return
-    /// at once: while one runs, nothing else on this connection is read. Such a
-    /// handler may send (answer, publish, `start_call`, the `_async` requests), but a
+    /// quick handler answers sooner and costs less CPU. (On Linux, a thread of this
+    /// client blocked in a request may read the socket in the I/O thread's stead; it
+    /// then runs the inline handlers of what it read, under the same rules.) Only for
+    /// handlers that return at once: inline handlers run one at a time, and while one
+    /// runs the connection's other inline work waits. Such a handler may send (answer, publish, `start_call`, the `_async` requests), but a
     /// request that waits for its answer fails at once with
     /// [`Error::WouldDeadlock`](crate::Error::WouldDeadlock), since the thread that
     /// would read the answer is the one waiting. Concurrency queues do not apply.
@@ -501,10 +503,12 @@ impl SubscribeOptions {
         self
     }
 
-    /// Runs the handler on the connection's I/O thread, as each event is read,
-    /// instead of handing it to a worker: no thread wake-up per event. Only for
+    /// Runs the handler on the connection's I/O thread (or on a thread of this client
+    /// that read the event in its stead, as with
+    /// [`RegisterOptions::inline`](crate::RegisterOptions::inline)), as each event is
+    /// read, instead of handing it to a worker: no thread wake-up per event. Only for
     /// handlers that return at once (count, store, forward to a channel): while one
-    /// runs, nothing else on this connection is read. Events are then handled one at
+    /// runs, the connection's other inline work waits. Events are then handled one at
     /// a time, in order; concurrency queues and the overflow policy do not apply. As
     /// with [`RegisterOptions::inline`](crate::RegisterOptions::inline), a request
     /// that waits for its answer fails with

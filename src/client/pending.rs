@@ -104,7 +104,7 @@ impl<T> Pending<T> {
     pub fn wait(self, client: &Client) -> Result<T> {
         let span = self.span.clone();
         let _entered = span.enter();
-        let outcome = match self.outcome.recv_until(self.deadline) {
+        let outcome = match client.inner.commands.wait_for(&self.outcome, self.deadline) {
             Ok(outcome) => outcome,
             // The loop's table expires the request at this same instant and cancels
             // a call at the router; the answer it then sends is refused.

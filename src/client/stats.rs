@@ -23,6 +23,11 @@ pub struct Stats {
     pub messages_sent: u64,
     /// WAMP messages received.
     pub messages_received: u64,
+    /// Of those, the messages read by a thread blocked in a request of this client
+    /// (a `call`, say) rather than by the connection's I/O thread: on Linux, such a
+    /// thread reads the socket itself while it waits, so that its answer wakes it
+    /// directly. Always 0 elsewhere.
+    pub messages_read_by_callers: u64,
     /// Calls made.
     pub calls: u64,
     /// Invocations of our procedures received.
@@ -112,6 +117,7 @@ impl Stats {
         Stats {
             messages_sent: get(&counters.messages_sent),
             messages_received: get(&counters.messages_received),
+            messages_read_by_callers: get(&counters.read_by_callers),
             calls: get(&counters.calls),
             invocations: get(&counters.invocations),
             publications: get(&counters.publications),

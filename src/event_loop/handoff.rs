@@ -11,12 +11,14 @@
 //! when it must notice something: an earlier deadline, room to read again, or its
 //! end.
 
+use super::lead::Lead;
 use super::requests::{Request, Token};
 use super::{Core, EventLoop};
 use crate::proto::message::Payload;
 use crate::proto::session::CancelMode;
 use crate::proto::value::Dict;
 use crate::proto::WampError;
+use crate::sync::lock::work_left_after_release;
 use crossbeam_channel::Sender;
 use mio::{Poll, Waker};
 use parking_lot::{Condvar, Mutex};
@@ -144,8 +146,10 @@ impl Drop for Receiving {
 pub(crate) struct CommandSender {
     shared: Arc<Shared>,
     room: Arc<Room>,
-    waker: Arc<LoopWaker>,
-    core: Arc<Core>,
+    pub(super) waker: Arc<LoopWaker>,
+    pub(super) core: Arc<Core>,
+    /// Where a waiting caller reads the socket itself ([`super::lead`]), if it can.
+    pub(super) lead: Option<Arc<Lead>>,
     /// The last key given to a request (see `Token`).
     last_key: Arc<AtomicU64>,
 }
@@ -193,7 +197,16 @@ impl CommandSender {
             self.waker.wake();
             return Ok(());
         }
-        let must_wake = self.core.drain_or_leave(
+        if self.drain() {
+            self.waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Handles the queue under the loop's lock unless another thread holds it (which
+    /// then does). Returns whether the I/O thread must be woken.
+    fn drain(&self) -> bool {
+        self.core.drain_or_leave(
             || self.shared.len() > 0,
             |core| match core.as_mut() {
                 Some(event_loop) => {
@@ -203,11 +216,13 @@ impl CommandSender {
                 }
                 None => true,
             },
-        );
-        if must_wake {
-            self.waker.wake();
-        }
-        Ok(())
+        )
+    }
+
+    /// After this thread released the lock: handles commands left to it while it held
+    /// it (see [`crate::sync::lock`]). Returns whether the I/O thread must be woken.
+    pub(super) fn drain_left(&self) -> bool {
+        work_left_after_release(|| self.shared.len() > 0) && self.drain()
     }
 }
 
@@ -347,15 +362,24 @@ impl EventLoop {
 }
 
 /// A connected command queue: the poller the I/O thread waits on, the loop's
-/// receiving side and the handle's sending side.
-pub(super) fn command_channel(
-    core: Arc<Core>,
-) -> std::io::Result<(Poll, CommandQueue, CommandSender, Arc<LoopWaker>)> {
+/// receiving side, the handle's sending side, the I/O thread's waker and the
+/// leaders' poller (if any).
+pub(super) type CommandChannel = (
+    Poll,
+    CommandQueue,
+    CommandSender,
+    Arc<LoopWaker>,
+    Option<Arc<Lead>>,
+);
+
+/// Makes a [`CommandChannel`].
+pub(super) fn command_channel(core: Arc<Core>) -> std::io::Result<CommandChannel> {
     let poll = Poll::new()?;
     let waker = Arc::new(LoopWaker {
         waker: Waker::new(poll.registry(), WAKER)?,
         wake_pending: AtomicBool::new(false),
     });
+    let lead = Lead::new().map(Arc::new);
     let shared = Arc::new(Shared::default());
     let room = Arc::new(Room::default());
     let commands = CommandQueue {
@@ -368,9 +392,10 @@ pub(super) fn command_channel(
         room,
         waker: Arc::clone(&waker),
         core,
+        lead: lead.clone(),
         last_key: Arc::new(AtomicU64::new(0)),
     };
-    Ok((poll, commands, sender, waker))
+    Ok((poll, commands, sender, waker, lead))
 }
 
 #[cfg(test)]

@@ -92,9 +92,14 @@ pub(crate) trait Inbox: Send + Sync {
     fn has_room(&self) -> bool;
 
     /// Runs the inline work the items handed up under the last hold of the lock
-    /// queued. Called by the I/O thread after it released the lock, so user code may
-    /// run; the work is bounded by what one batch of frames brought.
+    /// queued. Called after the lock is released (so user code may run) by the I/O
+    /// thread, or by a caller that read the frames in its stead and stands in for it
+    /// meanwhile; the work is bounded by what one batch of frames brought. Batches
+    /// run one at a time, in the order they were read.
     fn run_inline(&self);
+
+    /// Whether inline work is queued for [`run_inline`](Inbox::run_inline).
+    fn inline_pending(&self) -> bool;
 
     /// The client is closing: start no more handlers and drop queued work. Returns the
     /// queued invocations, each with the error to answer its caller with before the

@@ -208,6 +208,22 @@ impl EventLoop {
         }
     }
 
+    /// Registers a new connection's socket with the I/O thread's poller, and with the
+    /// leaders' where there is one ([`super::lead`]).
+    fn register_socket(&self, transport: &mut dyn Transport) -> std::io::Result<()> {
+        #[cfg(unix)]
+        if let Some(lead) = &self.lead {
+            let fd = transport.raw_fd();
+            if lead
+                .register_socket(&self.poll_registry, fd, SOCKET)
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+        transport.register(&self.poll_registry, SOCKET)
+    }
+
     /// A connector thread finished.
     pub(super) fn connection_attempt_done(&mut self, result: AttemptResult) {
         let Link::Connecting { attempt, .. } = self.link else {
@@ -217,7 +233,7 @@ impl EventLoop {
             Ok(joined) => joined,
             Err(failed) => return self.attempt_failed(attempt, failed),
         };
-        if let Err(e) = joined.transport.register(&self.poll_registry, SOCKET) {
+        if let Err(e) = self.register_socket(joined.transport.as_mut()) {
             let error = Error::connect(
                 &self.settings.connect.url,
                 ConnectFailure::Local,

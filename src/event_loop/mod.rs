@@ -8,6 +8,7 @@
 //! their own thread ([`handoff`]). Connecting runs on connector threads ([`link`]).
 //!
 //! * `handoff.rs`: commands from the client handle, and waking the I/O thread.
+//! * `lead.rs`: a waiting caller reading the socket itself, in the I/O thread's stead.
 //! * `link.rs`: connecting, reconnecting, liveness.
 //! * `requests.rs`: pending requests, their deadlines, and routing.
 //! * `lifecycle.rs`: join, restore, end, close.
@@ -20,6 +21,7 @@
 
 mod handoff;
 mod inbound;
+mod lead;
 mod lifecycle;
 mod link;
 mod registry;
@@ -44,6 +46,7 @@ use crate::trace;
 use crate::transport::{self, ConnectOptions, Received};
 use crossbeam_channel::{Receiver, Sender};
 use handoff::LoopWaker;
+use lead::Readiness;
 use link::{AttemptResult, Link, SOCKET};
 use mio::{Events, Poll};
 use registry::Registry;
@@ -105,6 +108,8 @@ pub(crate) struct EventLoop {
     /// Where transports register their sockets with the I/O thread's poller.
     poll_registry: mio::Registry,
     waker: Arc<LoopWaker>,
+    /// The leaders' poller, which each new socket is registered with too.
+    lead: Option<Arc<lead::Lead>>,
     settings: Settings,
     link: Link,
     requests: Requests,
@@ -143,6 +148,7 @@ pub(crate) struct Prepared {
     poll: Poll,
     commands: handoff::CommandQueue,
     waker: Arc<LoopWaker>,
+    lead: Option<Arc<lead::Lead>>,
 }
 
 /// Makes the command channel and the poller for a client of `url`; [`start`] then
@@ -150,8 +156,8 @@ pub(crate) struct Prepared {
 /// the first join runs its hooks.
 pub(crate) fn prepare(url: &str) -> Result<(CommandSender, Prepared)> {
     let core = Arc::new(Core::default());
-    let (poll, commands, sender, waker) =
-        handoff::command_channel(Arc::clone(&core)).map_err(|e| {
+    let (poll, commands, sender, waker, lead) = handoff::command_channel(Arc::clone(&core))
+        .map_err(|e| {
             Error::connect(
                 url,
                 ConnectFailure::Local,
@@ -163,6 +169,7 @@ pub(crate) fn prepare(url: &str) -> Result<(CommandSender, Prepared)> {
         poll,
         commands,
         waker,
+        lead,
     };
     Ok((sender, prepared))
 }
@@ -188,6 +195,7 @@ pub(crate) fn start(
         poll,
         commands,
         waker,
+        lead,
     } = prepared;
     let poll_registry = poll
         .registry()
@@ -203,6 +211,7 @@ pub(crate) fn start(
         *slot = Some(EventLoop {
             poll_registry,
             waker,
+            lead,
             settings,
             link: Link::Waiting {
                 until: Instant::now(),
@@ -258,6 +267,19 @@ fn loop_identity(core: &Core) -> usize {
 /// its answer, which only this thread would read.
 pub(crate) fn is_io_thread_of(core: &Core) -> bool {
     IO_THREAD_OF.with(|of| of.get() == loop_identity(core))
+}
+
+/// Runs `work` on this thread as if it were `core`'s I/O thread: a leader running
+/// inline handlers ([`lead`]), which follow the I/O thread's rules.
+fn standing_in_for_io_thread(core: &Core, work: impl FnOnce()) {
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IO_THREAD_OF.with(|of| of.set(self.0));
+        }
+    }
+    let _restore = Restore(IO_THREAD_OF.with(|of| of.replace(loop_identity(core))));
+    work();
 }
 
 /// The I/O thread: waits for socket events and wakes without the lock, then handles
@@ -331,18 +353,7 @@ impl EventLoop {
     /// queued commands.
     fn handle_events(&mut self, events: &Events) {
         for event in events.iter() {
-            if event.token() != SOCKET {
-                continue;
-            }
-            if let Link::Up(connection) = &mut self.link {
-                if event.is_readable() || event.is_read_closed() || event.is_error() {
-                    connection.transport.readable();
-                    connection.unread = true;
-                }
-            }
-            if event.is_writable() {
-                self.socket_drained();
-            }
+            self.note_readiness(Readiness::from(event));
         }
         self.waker.woken();
         while let Ok(result) = self.connected.try_recv() {
@@ -350,6 +361,22 @@ impl EventLoop {
         }
         self.handle_queued_commands();
         self.read_frames();
+    }
+
+    /// Notes what the poller reported for the socket (by this thread or a leader).
+    fn note_readiness(&mut self, readiness: Readiness) {
+        if readiness.token != SOCKET {
+            return;
+        }
+        if let Link::Up(connection) = &mut self.link {
+            if readiness.readable {
+                connection.transport.readable();
+                connection.unread = true;
+            }
+        }
+        if readiness.writable {
+            self.socket_drained();
+        }
     }
 
     /// Whether the socket may hold frames the last batch left, and the inbox has room

@@ -68,6 +68,8 @@ impl Default for Status {
 pub(crate) struct Counters {
     pub messages_sent: AtomicU64,
     pub messages_received: AtomicU64,
+    /// Of `messages_received`, those read by a caller waiting for its answer.
+    pub read_by_callers: AtomicU64,
     pub calls: AtomicU64,
     pub invocations: AtomicU64,
     pub publications: AtomicU64,

@@ -165,6 +165,10 @@ pub(crate) trait Transport: Send {
     /// Registers the socket with the poller for read and write readiness.
     fn register(&mut self, registry: &mio::Registry, token: mio::Token) -> std::io::Result<()>;
 
+    /// The socket's descriptor, for a poller that registers it itself.
+    #[cfg(unix)]
+    fn raw_fd(&mut self) -> std::os::fd::RawFd;
+
     /// Queues one frame. It goes out on the next [`flush`](Transport::flush).
     fn send(&mut self, frame: Vec<u8>) -> Result<(), TransportError>;
 

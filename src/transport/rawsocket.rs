@@ -250,6 +250,11 @@ impl Transport for RawSocketTransport {
         self.stream.register(registry, token, interest)
     }
 
+    #[cfg(unix)]
+    fn raw_fd(&mut self) -> std::os::fd::RawFd {
+        self.stream.raw_fd()
+    }
+
     fn send(&mut self, frame: Vec<u8>) -> Result<(), TransportError> {
         self.queue(FrameKind::Message, &frame)
     }

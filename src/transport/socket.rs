@@ -117,6 +117,17 @@ impl Socket {
         }
     }
 
+    /// The socket's descriptor, for registering it with more than one poller.
+    #[cfg(unix)]
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        match &self.io {
+            SocketIo::Tcp(s) => s.as_raw_fd(),
+            #[cfg(all(unix, feature = "rawsocket"))]
+            SocketIo::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
     /// Registers the socket with the poller.
     pub fn register(
         &mut self,

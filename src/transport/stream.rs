@@ -147,6 +147,16 @@ impl Stream {
         }
     }
 
+    /// The socket's descriptor, for registering it with more than one poller.
+    #[cfg(unix)]
+    pub fn raw_fd(&mut self) -> std::os::fd::RawFd {
+        match self {
+            Stream::Plain(s) => s.raw_fd(),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.socket_mut().raw_fd(),
+        }
+    }
+
     /// Ends setup: the socket becomes non-blocking, for the event loop.
     pub fn finish_setup(&mut self) -> io::Result<()> {
         match self {

@@ -166,6 +166,11 @@ impl Transport for WebSocketTransport {
             .register(registry, token, interest)
     }
 
+    #[cfg(unix)]
+    fn raw_fd(&mut self) -> std::os::fd::RawFd {
+        self.socket.get_mut().get_mut().raw_fd()
+    }
+
     fn readable(&mut self) {
         self.socket.get_mut().readable();
     }

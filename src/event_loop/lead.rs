@@ -1,0 +1,441 @@
+//! Callers that read their own answers.
+//!
+//! A blocking caller that slept until the I/O thread read its answer would cost two
+//! threads woken per call: the I/O thread by the socket, then the caller by the I/O
+//! thread. Instead, one waiting caller at a time, the *leader*, waits for the socket
+//! itself, reads and acts on the frames under the loop's lock as the I/O thread
+//! would, and returns as soon as its own answer is there. The other callers sleep on
+//! their reply slots as before and are woken by whoever reads their answers. Only a
+//! caller that waits alone starts leading: when many wait, most answers are others',
+//! and the I/O thread wakes their owners as cheaply.
+//!
+//! How the socket's events reach the leader and not the I/O thread: the socket is
+//! registered with two pollers, the leaders' and the I/O thread's, both as
+//! *exclusive* (`EPOLLEXCLUSIVE`), the leaders' first. The kernel then wakes one of
+//! the two per event, the first that has a thread waiting: the leader while one
+//! waits, else the I/O thread. An event that finds no leader waiting also stays
+//! noted in the leaders' poller, so the next leader reads once for nothing.
+//!
+//! Nothing is left undone when a leader takes an event:
+//!
+//! * It handles the socket's readiness under the lock exactly as the I/O thread does,
+//!   then runs the inline handlers the frames called for, standing in for the I/O
+//!   thread (so the same rules hold: they may not wait for answers). What only the
+//!   I/O thread does (timers, frames beyond one batch, a deadline earlier than it
+//!   sleeps until, the loop's end) it wakes it for.
+//! * If someone else read the leader's answer (the I/O thread, while no leader was
+//!   waiting), the slot's waker signals the leaders' poller, which only leaders wait
+//!   on, so it wakes the leader at once. A leader also stops after [`LEAD_TIME`] and
+//!   sleeps on its slot like any caller, so a slow call does not keep it reading for
+//!   others.
+//!
+//! Only on Linux and Android, whose poller is epoll. Where the leaders' poller cannot
+//! be made or the socket cannot be registered with it, the socket is registered with
+//! the I/O thread's poller alone and callers sleep on their slots.
+
+use super::handoff::{self, CommandSender};
+use super::{Counters, EventLoop, Inbox};
+use crate::sync::slot;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+/// The longest one caller leads. An answer that takes longer is waited for on the
+/// slot (the I/O thread reads it).
+const LEAD_TIME: Duration = Duration::from_millis(20);
+
+/// What a poller reported for one source, whoever waited on it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Readiness {
+    pub token: mio::Token,
+    /// Data, the peer's close or an error may be read.
+    pub readable: bool,
+    pub writable: bool,
+}
+
+/// A placeholder in a buffer of readiness.
+const NOTHING: Readiness = Readiness {
+    token: mio::Token(usize::MAX),
+    readable: false,
+    writable: false,
+};
+
+impl From<&mio::event::Event> for Readiness {
+    fn from(event: &mio::event::Event) -> Self {
+        Readiness {
+            token: event.token(),
+            readable: event.is_readable() || event.is_read_closed() || event.is_error(),
+            writable: event.is_writable(),
+        }
+    }
+}
+
+/// The leaders' side: their poller and who leads. Shared by every copy of a
+/// [`CommandSender`] and by the loop, which registers each new socket here.
+pub(crate) struct Lead {
+    poller: Arc<poller::LeadPoller>,
+    /// Whether a caller is leading.
+    leading: AtomicBool,
+    /// Callers blocked in [`CommandSender::wait_for`].
+    waiting: AtomicUsize,
+    /// Wakes the leader when its answer was read by someone else.
+    nudge: Arc<Nudge>,
+    /// `nudge` as a task waker, made once: registering it in a slot allocates nothing.
+    waker: Waker,
+}
+
+impl Lead {
+    /// The leaders' poller, or `None` where there is none (see the module docs).
+    pub fn new() -> Option<Self> {
+        let poller = Arc::new(poller::LeadPoller::new().ok()?);
+        let nudge = Arc::new(Nudge {
+            poller: Arc::clone(&poller),
+            polling: AtomicBool::new(false),
+        });
+        Some(Lead {
+            poller,
+            leading: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
+            waker: Waker::from(Arc::clone(&nudge)),
+            nudge,
+        })
+    }
+
+    /// Registers the socket `fd` with the leaders' poller and with `loop_poller`, the
+    /// I/O thread's, under `token`. On an error neither holds it.
+    #[cfg(unix)]
+    pub fn register_socket(
+        &self,
+        loop_poller: &mio::Registry,
+        fd: std::os::fd::RawFd,
+        token: mio::Token,
+    ) -> std::io::Result<()> {
+        self.poller.register_socket(loop_poller, fd, token)
+    }
+}
+
+/// Wakes a leader waiting in the leaders' poller; a no-op unless the leader is in it
+/// (its own round filling its slot must not signal anyone).
+struct Nudge {
+    poller: Arc<poller::LeadPoller>,
+    polling: AtomicBool,
+}
+
+impl Wake for Nudge {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.polling.load(Ordering::SeqCst) {
+            self.poller.nudge();
+        }
+    }
+}
+
+/// Counts a waiting caller out when dropped, also when unwinding.
+struct Departure<'a>(&'a AtomicUsize);
+
+impl Drop for Departure<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Clears a flag when dropped, also when unwinding.
+struct Lowered<'a>(&'a AtomicBool);
+
+impl Drop for Lowered<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+impl CommandSender {
+    /// Waits for the outcome in `outcome` until `deadline`, reading the socket itself
+    /// while it is the only caller waiting (see the module docs).
+    pub fn wait_for<T>(
+        &self,
+        outcome: &slot::Receiver<T>,
+        deadline: Instant,
+    ) -> Result<T, slot::RecvError> {
+        let Some(lead) = self.lead.as_deref() else {
+            return outcome.recv_until(deadline);
+        };
+        lead.waiting.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Departure(&lead.waiting);
+        if let Some(received) = self.lead(lead, outcome, deadline) {
+            return received;
+        }
+        outcome.recv_until(deadline)
+    }
+
+    /// Leads until the outcome is there, `deadline` or [`LEAD_TIME`]; `None` when this
+    /// caller did not lead or stopped before its outcome came. Only a caller that
+    /// waits alone leads: with many waiting, most answers are someone else's, so the
+    /// leader would only wake their owners as the I/O thread does, and hand the lead
+    /// on at a cost.
+    fn lead<T>(
+        &self,
+        lead: &Lead,
+        outcome: &slot::Receiver<T>,
+        deadline: Instant,
+    ) -> Option<Result<T, slot::RecvError>> {
+        if lead.waiting.load(Ordering::SeqCst) > 1
+            || self.on_io_thread()
+            || lead.leading.swap(true, Ordering::AcqRel)
+        {
+            return None;
+        }
+        let _leading = Lowered(&lead.leading);
+        let until = deadline.min(Instant::now() + LEAD_TIME);
+        let mut context = Context::from_waker(&lead.waker);
+        let mut ready = [NOTHING; poller::CAPACITY];
+        loop {
+            lead.nudge.polling.store(true, Ordering::SeqCst);
+            let polling = Lowered(&lead.nudge.polling);
+            // Looked at after `polling` is set: an answer put in the slot later
+            // signals the poller (the slot's lock orders the two).
+            if let Poll::Ready(received) = outcome.poll_recv(&mut context) {
+                return Some(received);
+            }
+            let now = Instant::now();
+            if now >= until {
+                return None;
+            }
+            let Ok(count) = lead.poller.wait(until - now, &mut ready) else {
+                // Interrupted, or a poller this caller cannot use: the slot still works.
+                return None;
+            };
+            drop(polling);
+            if count > 0 {
+                self.act_as_io_thread(&ready[..count]);
+            }
+        }
+    }
+
+    /// Does what the I/O thread would have done with the socket's readiness, inline
+    /// handlers included: they run here, under the I/O thread's rules.
+    fn act_as_io_thread(&self, ready: &[Readiness]) {
+        let (wake_io_thread, inline) = self.core.with(|core| match core.as_mut() {
+            Some(event_loop) => event_loop.handle_as_leader(ready),
+            None => (false, None),
+        });
+        if let Some(inbox) = inline {
+            super::standing_in_for_io_thread(&self.core, || {
+                handoff::deferring_sends(|| inbox.run_inline());
+            });
+        }
+        // As every holder of the lock: commands left to it go out now, with what
+        // inline handlers sent.
+        if self.drain_left() || wake_io_thread {
+            self.waker.wake();
+        }
+    }
+}
+
+impl EventLoop {
+    /// Acts on socket readiness a leader took from its poller: reads a batch, acts on
+    /// it, sends. Returns whether the I/O thread must still wake for what only it
+    /// does, and the inbox if inline work is to run.
+    fn handle_as_leader(&mut self, ready: &[Readiness]) -> (bool, Option<Arc<dyn Inbox>>) {
+        for readiness in ready {
+            self.note_readiness(*readiness);
+        }
+        self.handle_queued_commands();
+        let before = Counters::get(&self.status.counters.messages_received);
+        self.read_frames();
+        let counters = &self.status.counters;
+        // Only holders of the lock count received messages, so this is all ours.
+        let read = Counters::get(&counters.messages_received).saturating_sub(before);
+        counters.read_by_callers.fetch_add(read, Ordering::Relaxed);
+        self.pump();
+        let wake = self.ended.is_some() || self.wants_to_read() || self.needs_attention();
+        let inline = self.inbox.inline_pending().then(|| Arc::clone(&self.inbox));
+        (wake, inline)
+    }
+}
+
+/// The leaders' poller: an epoll instance of its own, holding the socket and an
+/// eventfd that wakes the leader.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)]
+mod poller {
+    use super::Readiness;
+    use std::fs::File;
+    use std::io::Write;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::time::Duration;
+
+    /// The most events taken at once: the socket's and the nudge's.
+    pub const CAPACITY: usize = 4;
+
+    /// The nudge's token in the leaders' poller (never a socket's).
+    const NUDGE: u64 = u64::MAX;
+
+    pub struct LeadPoller {
+        epoll: OwnedFd,
+        nudge: File,
+    }
+
+    /// A system call's result, or the error it set.
+    fn checked(result: libc::c_int) -> std::io::Result<libc::c_int> {
+        if result < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(result)
+        }
+    }
+
+    /// Adds `fd` to the epoll instance `epoll`.
+    fn add(epoll: RawFd, fd: RawFd, flags: libc::c_int, data: u64) -> std::io::Result<()> {
+        let mut event = libc::epoll_event {
+            events: flags as u32,
+            u64: data,
+        };
+        // SAFETY: `event` is valid for the call; the kernel copies it.
+        checked(unsafe { libc::epoll_ctl(epoll, libc::EPOLL_CTL_ADD, fd, &mut event) }).map(drop)
+    }
+
+    impl LeadPoller {
+        pub fn new() -> std::io::Result<Self> {
+            // SAFETY: each call makes a new descriptor, owned at once by an OwnedFd.
+            let epoll =
+                unsafe { OwnedFd::from_raw_fd(checked(libc::epoll_create1(libc::EPOLL_CLOEXEC))?) };
+            // SAFETY: as above.
+            let nudge = unsafe {
+                OwnedFd::from_raw_fd(checked(libc::eventfd(
+                    0,
+                    libc::EFD_CLOEXEC | libc::EFD_NONBLOCK,
+                ))?)
+            };
+            // Edge-triggered, never read: every signal is a new edge.
+            add(
+                epoll.as_raw_fd(),
+                nudge.as_raw_fd(),
+                libc::EPOLLIN | libc::EPOLLET,
+                NUDGE,
+            )?;
+            Ok(LeadPoller {
+                epoll,
+                nudge: File::from(nudge),
+            })
+        }
+
+        /// Registers the socket here first, then with the I/O thread's poller, both
+        /// exclusive: the kernel offers each event to the leaders' poller first.
+        pub fn register_socket(
+            &self,
+            loop_poller: &mio::Registry,
+            fd: RawFd,
+            token: mio::Token,
+        ) -> std::io::Result<()> {
+            // EPOLLRDHUP may not go with EPOLLEXCLUSIVE; the peer's close still shows
+            // as readable (a read of nothing), and errors and hang-ups are reported
+            // anyway.
+            let flags = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLET | libc::EPOLLEXCLUSIVE;
+            let data = token.0 as u64;
+            add(self.epoll.as_raw_fd(), fd, flags, data)?;
+            if let Err(e) = add(loop_poller.as_raw_fd(), fd, flags, data) {
+                // SAFETY: removes what was added above; no pointer is passed.
+                unsafe {
+                    libc::epoll_ctl(
+                        self.epoll.as_raw_fd(),
+                        libc::EPOLL_CTL_DEL,
+                        fd,
+                        std::ptr::null_mut(),
+                    )
+                };
+                return Err(e);
+            }
+            Ok(())
+        }
+
+        /// Wakes the leader waiting in this poller.
+        pub fn nudge(&self) {
+            // Only fails once the counter is near 2^64: there is a signal pending then.
+            let _ = (&self.nudge).write(&1u64.to_ne_bytes());
+        }
+
+        /// Waits for up to `timeout` (rounded up to whole milliseconds, as epoll
+        /// counts) and puts the sockets' readiness at the start of `ready`; returns
+        /// how many it put. A nudge only ends the wait.
+        pub fn wait(
+            &self,
+            timeout: Duration,
+            ready: &mut [Readiness; CAPACITY],
+        ) -> std::io::Result<usize> {
+            let mut events = [libc::epoll_event { events: 0, u64: 0 }; CAPACITY];
+            let millis = i32::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(i32::MAX);
+            // SAFETY: the descriptor is owned by `self`; `events` holds CAPACITY
+            // entries, the most the kernel writes.
+            let count = checked(unsafe {
+                libc::epoll_wait(
+                    self.epoll.as_raw_fd(),
+                    events.as_mut_ptr(),
+                    CAPACITY as libc::c_int,
+                    millis,
+                )
+            })?;
+            let mut put = 0;
+            for event in events.iter().take(count as usize) {
+                // Copied out: the kernel's struct is packed on some targets.
+                let (flags, data) = (event.events, event.u64);
+                if data == NUDGE {
+                    continue;
+                }
+                let any = |mask: libc::c_int| flags & mask as u32 != 0;
+                ready[put] = Readiness {
+                    token: mio::Token(data as usize),
+                    readable: any(libc::EPOLLIN
+                        | libc::EPOLLPRI
+                        | libc::EPOLLRDHUP
+                        | libc::EPOLLHUP
+                        | libc::EPOLLERR),
+                    writable: any(libc::EPOLLOUT),
+                };
+                put += 1;
+            }
+            Ok(put)
+        }
+    }
+}
+
+/// Elsewhere there is no leaders' poller: callers sleep on their slots.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+mod poller {
+    use super::Readiness;
+    use std::time::Duration;
+
+    pub const CAPACITY: usize = 1;
+
+    pub enum LeadPoller {}
+
+    impl LeadPoller {
+        pub fn new() -> std::io::Result<Self> {
+            Err(std::io::ErrorKind::Unsupported.into())
+        }
+
+        pub fn register_socket(
+            &self,
+            _loop_poller: &mio::Registry,
+            _fd: i32,
+            _token: mio::Token,
+        ) -> std::io::Result<()> {
+            match *self {}
+        }
+
+        pub fn nudge(&self) {
+            match *self {}
+        }
+
+        pub fn wait(
+            &self,
+            _timeout: Duration,
+            _ready: &mut [Readiness; CAPACITY],
+        ) -> std::io::Result<usize> {
+            match *self {}
+        }
+    }
+}
