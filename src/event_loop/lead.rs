@@ -439,3 +439,71 @@ mod poller {
         }
     }
 }
+
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+mod tests {
+    use super::poller::{LeadPoller, CAPACITY};
+    use super::{Readiness, NOTHING};
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::time::{Duration, Instant};
+
+    const SOCKET: mio::Token = mio::Token(1);
+
+    fn wait(poller: &LeadPoller, timeout: Duration) -> Vec<Readiness> {
+        let mut ready = [NOTHING; CAPACITY];
+        let count = poller.wait(timeout, &mut ready).expect("epoll_wait");
+        ready[..count].to_vec()
+    }
+
+    #[test]
+    fn a_registered_sockets_data_is_reported_to_the_leaders_poller() {
+        let lead = LeadPoller::new().expect("poller");
+        let io_thread = mio::Poll::new().expect("poll");
+        let (ours, mut peer) = UnixStream::pair().expect("pair");
+        ours.set_nonblocking(true).expect("nonblocking");
+        lead.register_socket(io_thread.registry(), ours.as_raw_fd(), SOCKET)
+            .expect("register");
+        // Nobody waits yet, so both pollers note it; the leaders' reports it at once.
+        peer.write_all(b"x").expect("write");
+        let ready = wait(&lead, Duration::from_secs(5));
+        assert!(
+            ready.iter().any(|r| r.token == SOCKET && r.readable),
+            "{ready:?}"
+        );
+    }
+
+    #[test]
+    fn a_nudge_ends_the_wait_and_reports_nothing() {
+        let lead = std::sync::Arc::new(LeadPoller::new().expect("poller"));
+        let nudger = std::sync::Arc::clone(&lead);
+        let started = Instant::now();
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            nudger.nudge();
+        });
+        let ready = wait(&lead, Duration::from_secs(30));
+        thread.join().expect("nudger");
+        assert!(ready.is_empty(), "{ready:?}");
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_failed_registration_leaves_the_socket_in_neither_poller() {
+        let lead = LeadPoller::new().expect("poller");
+        let (ours, _peer) = UnixStream::pair().expect("pair");
+        let fd = ours.as_raw_fd();
+        // Another client's pollers hold the socket already.
+        let taken = mio::Poll::new().expect("poll");
+        LeadPoller::new()
+            .expect("poller")
+            .register_socket(taken.registry(), fd, SOCKET)
+            .expect("first registration");
+        // The I/O thread's poller has it: refused, and undone in ours.
+        assert!(lead.register_socket(taken.registry(), fd, SOCKET).is_err());
+        let other = mio::Poll::new().expect("poll");
+        lead.register_socket(other.registry(), fd, SOCKET)
+            .expect("ours was left free");
+    }
+}
