@@ -27,13 +27,16 @@
 //!   waiting), the slot's waker signals the leaders' poller, which only leaders wait
 //!   on, so it wakes the leader at once. A leader also stops after [`LEAD_TIME`] and
 //!   sleeps on its slot like any caller, so a slow call does not keep it reading for
-//!   others.
+//!   others; and it stops when a read brings bytes but no whole message, so that a
+//!   long message is read by the I/O thread alone (while the leader is busy reading
+//!   one piece, the next would wake the I/O thread, and both would want the lock).
 //!
 //! Only on Linux and Android, whose poller is epoll. Where the leaders' poller cannot
 //! be made or the socket cannot be registered with it, the socket is registered with
 //! the I/O thread's poller alone and callers sleep on their slots.
 
 use super::handoff::{self, CommandSender};
+use super::link::Link;
 use super::{Counters, EventLoop, Inbox};
 use crate::sync::slot;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -209,52 +212,80 @@ impl CommandSender {
                 return None;
             };
             drop(polling);
-            if count > 0 {
-                self.act_as_io_thread(&ready[..count]);
+            if count > 0 && self.act_as_io_thread(&ready[..count]) {
+                // Its pieces would wake the I/O thread while this caller reads the
+                // last (nobody waits in the leaders' poller then), and both would
+                // want the lock: the I/O thread reads it alone, as it reads anything
+                // once nobody leads.
+                return None;
             }
         }
     }
 
     /// Does what the I/O thread would have done with the socket's readiness, inline
-    /// handlers included: they run here, under the I/O thread's rules.
-    fn act_as_io_thread(&self, ready: &[Readiness]) {
-        let (wake_io_thread, inline) = self.core.with(|core| match core.as_mut() {
+    /// handlers included: they run here, under the I/O thread's rules. Returns
+    /// whether a long message is on its way (bytes came, no message was completed).
+    fn act_as_io_thread(&self, ready: &[Readiness]) -> bool {
+        let round = self.core.with(|core| match core.as_mut() {
             Some(event_loop) => event_loop.handle_as_leader(ready),
-            None => (false, None),
+            None => LeaderRound::default(),
         });
-        if let Some(inbox) = inline {
+        if let Some(inbox) = round.inline {
             super::standing_in_for_io_thread(&self.core, || {
                 handoff::deferring_sends(|| inbox.run_inline());
             });
         }
         // As every holder of the lock: commands left to it go out now, with what
         // inline handlers sent.
-        if self.drain_left() || wake_io_thread {
+        if self.drain_left() || round.wake_io_thread {
             self.waker.wake();
         }
+        round.long_message
     }
 }
 
 impl EventLoop {
     /// Acts on socket readiness a leader took from its poller: reads a batch, acts on
-    /// it, sends. Returns whether the I/O thread must still wake for what only it
-    /// does, and the inbox if inline work is to run.
-    fn handle_as_leader(&mut self, ready: &[Readiness]) -> (bool, Option<Arc<dyn Inbox>>) {
+    /// it, sends.
+    fn handle_as_leader(&mut self, ready: &[Readiness]) -> LeaderRound {
         for readiness in ready {
             self.note_readiness(*readiness);
         }
         self.handle_queued_commands();
+        let bytes_before = self.bytes_read();
         let before = Counters::get(&self.status.counters.messages_received);
         self.read_frames();
         let counters = &self.status.counters;
         // Only holders of the lock count received messages, so this is all ours.
         let read = Counters::get(&counters.messages_received).saturating_sub(before);
         counters.read_by_callers.fetch_add(read, Ordering::Relaxed);
+        let long_message = read == 0 && self.bytes_read() > bytes_before;
         self.pump();
-        let wake = self.ended.is_some() || self.wants_to_read() || self.needs_attention();
-        let inline = self.inbox.inline_pending().then(|| Arc::clone(&self.inbox));
-        (wake, inline)
+        LeaderRound {
+            wake_io_thread: self.ended.is_some() || self.wants_to_read() || self.needs_attention(),
+            inline: self.inbox.inline_pending().then(|| Arc::clone(&self.inbox)),
+            long_message,
+        }
     }
+
+    /// Bytes the connection's socket has read so far (0 without one).
+    fn bytes_read(&mut self) -> u64 {
+        match &mut self.link {
+            Link::Up(connection) => connection.transport.bytes_read(),
+            _ => 0,
+        }
+    }
+}
+
+/// What a leader's round under the lock leaves to do.
+#[derive(Default)]
+struct LeaderRound {
+    /// The I/O thread must wake for what only it does.
+    wake_io_thread: bool,
+    /// The inbox, when inline work is to run.
+    inline: Option<Arc<dyn Inbox>>,
+    /// Bytes came but no message was completed: a long one is on its way.
+    long_message: bool,
 }
 
 /// The leaders' poller: an epoll instance of its own, holding the socket and an

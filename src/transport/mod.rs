@@ -165,6 +165,10 @@ pub(crate) trait Transport: Send {
     /// Registers the socket with the poller for read and write readiness.
     fn register(&mut self, registry: &mio::Registry, token: mio::Token) -> std::io::Result<()>;
 
+    /// Bytes read from the socket so far: with no message completed, a reader
+    /// knows a long one is on its way.
+    fn bytes_read(&mut self) -> u64;
+
     /// The socket's descriptor, for a poller that registers it itself.
     #[cfg(unix)]
     fn raw_fd(&mut self) -> std::os::fd::RawFd;

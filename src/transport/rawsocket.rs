@@ -250,6 +250,10 @@ impl Transport for RawSocketTransport {
         self.stream.register(registry, token, interest)
     }
 
+    fn bytes_read(&mut self) -> u64 {
+        self.stream.bytes_read()
+    }
+
     #[cfg(unix)]
     fn raw_fd(&mut self) -> std::os::fd::RawFd {
         self.stream.raw_fd()

@@ -37,6 +37,8 @@ pub(crate) struct Socket {
     control: Control,
     /// `Some` during setup.
     setup: Option<SetupLimit>,
+    /// Bytes read so far.
+    bytes_read: u64,
 }
 
 enum SocketIo {
@@ -83,6 +85,7 @@ impl Socket {
             io: SocketIo::Tcp(mio::net::TcpStream::from_std(tcp)),
             control,
             setup: Some(limit.clone()),
+            bytes_read: 0,
         })
     }
 
@@ -94,6 +97,7 @@ impl Socket {
             io: SocketIo::Unix(mio::net::UnixStream::from_std(socket)),
             control,
             setup: Some(limit.clone()),
+            bytes_read: 0,
         })
     }
 
@@ -115,6 +119,11 @@ impl Socket {
                 done => return done,
             }
         }
+    }
+
+    /// Bytes read from the socket so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
     }
 
     /// The socket's descriptor, for registering it with more than one poller.
@@ -145,11 +154,13 @@ impl Socket {
 
 impl Read for Socket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.step(|io| match io {
+        let read = self.step(|io| match io {
             SocketIo::Tcp(s) => s.read(buf),
             #[cfg(all(unix, feature = "rawsocket"))]
             SocketIo::Unix(s) => s.read(buf),
-        })
+        })?;
+        self.bytes_read += read as u64;
+        Ok(read)
     }
 }
 

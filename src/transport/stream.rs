@@ -147,6 +147,15 @@ impl Stream {
         }
     }
 
+    /// Bytes read from the socket so far (before TLS).
+    pub fn bytes_read(&mut self) -> u64 {
+        match self {
+            Stream::Plain(s) => s.bytes_read(),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.socket_mut().bytes_read(),
+        }
+    }
+
     /// The socket's descriptor, for registering it with more than one poller.
     #[cfg(unix)]
     pub fn raw_fd(&mut self) -> std::os::fd::RawFd {

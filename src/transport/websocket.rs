@@ -166,6 +166,10 @@ impl Transport for WebSocketTransport {
             .register(registry, token, interest)
     }
 
+    fn bytes_read(&mut self) -> u64 {
+        self.socket.get_mut().get_mut().bytes_read()
+    }
+
     #[cfg(unix)]
     fn raw_fd(&mut self) -> std::os::fd::RawFd {
         self.socket.get_mut().get_mut().raw_fd()
