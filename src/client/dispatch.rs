@@ -344,6 +344,11 @@ impl Inbox for Dispatcher {
     }
 
     fn run_inline(&self) {
+        // The I/O thread calls this every round: most find nothing, and take no
+        // second lock.
+        if !self.inline_pending() {
+            return;
+        }
         let _running = self.running_inline.lock();
         let mut work = {
             let mut inline = self.inline.lock();

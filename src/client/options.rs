@@ -378,10 +378,11 @@ impl RegisterOptions {
     /// client blocked in a request may read the socket in the I/O thread's stead; it
     /// then runs the inline handlers of what it read, under the same rules.) Only for
     /// handlers that return at once: inline handlers run one at a time, and while one
-    /// runs the connection's other inline work waits. Such a handler may send (answer, publish, `start_call`, the `_async` requests), but a
-    /// request that waits for its answer fails at once with
-    /// [`Error::WouldDeadlock`](crate::Error::WouldDeadlock), since the thread that
-    /// would read the answer is the one waiting. Concurrency queues do not apply.
+    /// runs the connection's other inline work waits. Such a handler may send (answer,
+    /// publish, `start_call`, the `_async` requests), but a request that waits for its
+    /// answer fails at once with [`Error::WouldDeadlock`](crate::Error::WouldDeadlock),
+    /// since the thread that would read the answer is the one waiting. Concurrency
+    /// queues do not apply.
     ///
     /// ```
     /// use izaber_wamp::RegisterOptions;
