@@ -236,7 +236,10 @@ fn an_inline_handler_run_by_a_waiting_caller_keeps_the_io_threads_rules() {
     }
     let by_caller = runs.iter().filter(|(thread, _)| thread == CALLER).count();
     let read_by_callers = client.stats().messages_read_by_callers;
-    if cfg!(any(target_os = "linux", target_os = "android")) {
+    if cfg!(all(
+        any(target_os = "linux", target_os = "android"),
+        not(izaber_wamp_no_lead)
+    )) {
         assert!(by_caller > 0, "no invocation was run by the waiting caller");
         assert!(read_by_callers > 0);
     } else {

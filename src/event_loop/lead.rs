@@ -33,7 +33,10 @@
 //!
 //! Only on Linux and Android, whose poller is epoll. Where the leaders' poller cannot
 //! be made or the socket cannot be registered with it, the socket is registered with
-//! the I/O thread's poller alone and callers sleep on their slots.
+//! the I/O thread's poller alone and callers sleep on their slots. Built with
+//! `RUSTFLAGS="--cfg izaber_wamp_no_lead"`, Linux too builds as those systems do, so
+//! that their code is compiled and tested here (the `portable` session of
+//! scripts/check).
 
 use super::handoff::{self, CommandSender};
 use super::link::Link;
@@ -290,7 +293,10 @@ struct LeaderRound {
 
 /// The leaders' poller: an epoll instance of its own, holding the socket and an
 /// eventfd that wakes the leader.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(izaber_wamp_no_lead)
+))]
 #[allow(unsafe_code)]
 mod poller {
     use super::Readiness;
@@ -434,7 +440,10 @@ mod poller {
 }
 
 /// Elsewhere there is no leaders' poller: callers sleep on their slots.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(any(
+    not(any(target_os = "linux", target_os = "android")),
+    izaber_wamp_no_lead
+))]
 mod poller {
     use super::Readiness;
     use std::time::Duration;
@@ -471,7 +480,11 @@ mod poller {
     }
 }
 
-#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+#[cfg(all(
+    test,
+    any(target_os = "linux", target_os = "android"),
+    not(izaber_wamp_no_lead)
+))]
 mod tests {
     use super::poller::{LeadPoller, CAPACITY};
     use super::{Readiness, NOTHING};
