@@ -25,8 +25,7 @@ const BIGNUM_NEGATIVE: u64 = 3;
 
 /// Encodes one value.
 pub(crate) fn encode(value: &Value) -> std::result::Result<Vec<u8>, CodecError> {
-    // Most messages fit: growing from empty would reallocate several times each.
-    let mut out = Vec::with_capacity(256);
+    let mut out = crate::codec::output_buffer(value, false);
     ciborium::into_writer(value, &mut out).map_err(|e| CodecError::Unencodable {
         serializer: Serializer::Cbor,
         detail: e.to_string(),

@@ -14,8 +14,7 @@ use rmp::Marker;
 
 /// Encodes one value.
 pub(crate) fn encode(value: &Value) -> std::result::Result<Vec<u8>, CodecError> {
-    // Most messages fit: growing from empty would reallocate several times each.
-    let mut out = Vec::with_capacity(256);
+    let mut out = crate::codec::output_buffer(value, false);
     rmp_serde::encode::write(&mut out, value).map_err(|e| CodecError::Unencodable {
         serializer: Serializer::MsgPack,
         detail: e.to_string(),
