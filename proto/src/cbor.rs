@@ -25,12 +25,12 @@ const BIGNUM_NEGATIVE: u64 = 3;
 
 /// Encodes one value.
 pub(crate) fn encode(value: &Value) -> std::result::Result<Vec<u8>, CodecError> {
-    let mut out = crate::codec::output_buffer(value, false);
+    let mut out = crate::codec::output_buffer();
     ciborium::into_writer(value, &mut out).map_err(|e| CodecError::Unencodable {
         serializer: Serializer::Cbor,
         detail: e.to_string(),
     })?;
-    Ok(out)
+    Ok(crate::codec::finished(out))
 }
 
 /// Decodes exactly one CBOR value filling all of `bytes`.

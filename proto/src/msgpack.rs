@@ -14,12 +14,12 @@ use rmp::Marker;
 
 /// Encodes one value.
 pub(crate) fn encode(value: &Value) -> std::result::Result<Vec<u8>, CodecError> {
-    let mut out = crate::codec::output_buffer(value, false);
+    let mut out = crate::codec::output_buffer();
     rmp_serde::encode::write(&mut out, value).map_err(|e| CodecError::Unencodable {
         serializer: Serializer::MsgPack,
         detail: e.to_string(),
     })?;
-    Ok(out)
+    Ok(crate::codec::finished(out))
 }
 
 /// Decodes exactly one MessagePack value filling all of `bytes`.
