@@ -41,8 +41,8 @@
 use super::handoff::{self, CommandSender};
 use super::link::Link;
 use super::{Counters, EventLoop, Inbox};
+use crate::sync::prim::{AtomicBool, AtomicUsize, Ordering};
 use crate::sync::slot;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -119,6 +119,43 @@ impl Lead {
     ) -> std::io::Result<()> {
         self.poller.register_socket(loop_poller, fd, token)
     }
+
+    /// One round of a leader's wait: looks at the slot, then waits in the leaders'
+    /// poller until `until`, for the socket or a nudge. The slot is looked at after
+    /// `polling` is raised, so an answer put there later signals the poller (the slot's
+    /// lock orders the two); `polling` is lowered again before the round ends, so the
+    /// leader's own round filling its slot signals nobody. (Model-checked under loom.)
+    fn await_round<T>(
+        &self,
+        outcome: &slot::Receiver<T>,
+        until: Instant,
+        ready: &mut [Readiness; poller::CAPACITY],
+    ) -> Round<T> {
+        self.nudge.polling.store(true, Ordering::SeqCst);
+        let _polling = Lowered(&self.nudge.polling);
+        if let Poll::Ready(received) = outcome.poll_recv(&mut Context::from_waker(&self.waker)) {
+            return Round::Answered(received);
+        }
+        let now = Instant::now();
+        if now >= until {
+            return Round::Stop;
+        }
+        match self.poller.wait(until - now, ready) {
+            Ok(count) => Round::Ready(count),
+            // Interrupted, or a poller this caller cannot use: the slot still works.
+            Err(_) => Round::Stop,
+        }
+    }
+}
+
+/// How a round of a leader's wait ended.
+enum Round<T> {
+    /// The outcome was in the slot.
+    Answered(Result<T, slot::RecvError>),
+    /// The poller reported this many sources ready (none after a nudge).
+    Ready(usize),
+    /// Time is up or the poller failed: the caller waits on its slot.
+    Stop,
 }
 
 /// Wakes a leader waiting in the leaders' poller; a no-op unless the leader is in it
@@ -196,25 +233,13 @@ impl CommandSender {
         }
         let _leading = Lowered(&lead.leading);
         let until = deadline.min(Instant::now() + LEAD_TIME);
-        let mut context = Context::from_waker(&lead.waker);
         let mut ready = [NOTHING; poller::CAPACITY];
         loop {
-            lead.nudge.polling.store(true, Ordering::SeqCst);
-            let polling = Lowered(&lead.nudge.polling);
-            // Looked at after `polling` is set: an answer put in the slot later
-            // signals the poller (the slot's lock orders the two).
-            if let Poll::Ready(received) = outcome.poll_recv(&mut context) {
-                return Some(received);
-            }
-            let now = Instant::now();
-            if now >= until {
-                return None;
-            }
-            let Ok(count) = lead.poller.wait(until - now, &mut ready) else {
-                // Interrupted, or a poller this caller cannot use: the slot still works.
-                return None;
+            let count = match lead.await_round(outcome, until, &mut ready) {
+                Round::Answered(received) => return Some(received),
+                Round::Stop => return None,
+                Round::Ready(count) => count,
             };
-            drop(polling);
             if count > 0 && self.act_as_io_thread(&ready[..count]) {
                 // Its pieces would wake the I/O thread while this caller reads the
                 // last (nobody waits in the leaders' poller then), and both would
@@ -295,7 +320,8 @@ struct LeaderRound {
 /// eventfd that wakes the leader.
 #[cfg(all(
     any(target_os = "linux", target_os = "android"),
-    not(izaber_wamp_no_lead)
+    not(izaber_wamp_no_lead),
+    not(all(test, loom))
 ))]
 #[allow(unsafe_code)]
 mod poller {
@@ -440,9 +466,12 @@ mod poller {
 }
 
 /// Elsewhere there is no leaders' poller: callers sleep on their slots.
-#[cfg(any(
-    not(any(target_os = "linux", target_os = "android")),
-    izaber_wamp_no_lead
+#[cfg(all(
+    any(
+        not(any(target_os = "linux", target_os = "android")),
+        izaber_wamp_no_lead
+    ),
+    not(all(test, loom))
 ))]
 mod poller {
     use super::Readiness;
@@ -480,10 +509,99 @@ mod poller {
     }
 }
 
+/// The leaders' poller in the model checks: a nudge is a flag and a condition
+/// variable, and no socket is ever ready. A wait never times out, so a nudge that is
+/// owed and lost leaves the leader asleep, which loom reports.
+#[cfg(all(test, loom))]
+mod poller {
+    use super::Readiness;
+    use crate::sync::prim::{Condvar, Mutex};
+    use std::time::Duration;
+
+    pub const CAPACITY: usize = 1;
+
+    pub struct LeadPoller {
+        nudged: Mutex<bool>,
+        nudge: Condvar,
+    }
+
+    impl LeadPoller {
+        pub fn new() -> std::io::Result<Self> {
+            Ok(LeadPoller {
+                nudged: Mutex::new(false),
+                nudge: Condvar::new(),
+            })
+        }
+
+        pub fn register_socket(
+            &self,
+            _loop_poller: &mio::Registry,
+            _fd: i32,
+            _token: mio::Token,
+        ) -> std::io::Result<()> {
+            Err(std::io::ErrorKind::Unsupported.into())
+        }
+
+        pub fn nudge(&self) {
+            *self.nudged.lock() = true;
+            self.nudge.notify_one();
+        }
+
+        /// Until nudged; the nudge is used up, as reading the eventfd does.
+        pub fn wait(
+            &self,
+            _timeout: Duration,
+            _ready: &mut [Readiness; CAPACITY],
+        ) -> std::io::Result<usize> {
+            let mut nudged = self.nudged.lock();
+            while !*nudged {
+                self.nudge.wait(&mut nudged);
+            }
+            *nudged = false;
+            Ok(0)
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::sync::lock::LoopLock;
+    use crate::sync::prim::{model, thread};
+
+    /// The hand-off between a leader's round and the thread that puts its answer in
+    /// the slot (under the loop's lock, as the I/O thread or another caller does): in
+    /// every interleaving the leader ends up with the answer, never asleep in the
+    /// poller with the answer in its slot.
+    #[test]
+    fn an_answer_put_in_the_slot_during_a_leaders_round_is_never_slept_through() {
+        model::check("lead: the answer against the leader's round", 0, || {
+            let lead = Lead::new().expect("the model's poller");
+            let (sender, outcome) = slot::channel::<u32>();
+            let answering =
+                thread::spawn(move || LoopLock::<()>::default().with(|()| sender.send(7)));
+            // Time stands still in the model: the round never runs out of it.
+            let until = Instant::now() + Duration::from_secs(3600);
+            let mut ready = [NOTHING; poller::CAPACITY];
+            let received = loop {
+                match lead.await_round(&outcome, until, &mut ready) {
+                    Round::Answered(received) => break received,
+                    // Nudged: the next round looks at the slot again.
+                    Round::Ready(_) => {}
+                    Round::Stop => panic!("the model's poller neither fails nor times out"),
+                }
+            };
+            assert_eq!(received, Ok(7));
+            assert_eq!(answering.join().expect("the answering thread"), Ok(()));
+        });
+    }
+}
+
 #[cfg(all(
     test,
     any(target_os = "linux", target_os = "android"),
-    not(izaber_wamp_no_lead)
+    not(izaber_wamp_no_lead),
+    not(loom)
 ))]
 mod tests {
     use super::poller::{LeadPoller, CAPACITY};

@@ -1,6 +1,6 @@
 //! The synchronization primitives of the event loop's lock, the reply slot, the worker
-//! pool and the inbound scheduler, named in one place so that those modules can be
-//! model-checked with [loom](https://docs.rs/loom).
+//! pool, the inbound scheduler and the leaders' flags, named in one place so that
+//! those modules can be model-checked with [loom](https://docs.rs/loom).
 //!
 //! A normal build re-exports parking_lot's and std's primitives as they are: this
 //! module adds no code and no indirection to it. In this crate's unit tests built with
