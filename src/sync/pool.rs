@@ -7,6 +7,10 @@
 //! while exit, so an idle client keeps no workers at all. Once the pool is shut down
 //! (its client closed), workers exit as soon as the queued jobs are done.
 //!
+//! A job goes to the worker that went idle last. Woken in turn instead, every worker
+//! a burst brought would get a job before its idle time ran out, so under steady
+//! load the pool would keep each thread it ever had; this way the surplus times out.
+//!
 //! The pool's own job queue is not bounded here: its users bound the work they hand
 //! it (the client's dispatcher admits only a bounded amount of inbound work).
 
@@ -18,10 +22,9 @@ use std::time::{Duration, Instant};
 type Job = Box<dyn FnOnce() + Send>;
 
 struct Shared {
-    /// A mutex and condition variable rather than a channel: an idle worker should
+    /// A mutex and condition variables rather than a channel: an idle worker should
     /// sleep at once instead of spinning and yielding the CPU first.
     queue: Mutex<Queue>,
-    job_queued: Condvar,
     max_threads: usize,
     idle_timeout: Duration,
     name: String,
@@ -36,14 +39,24 @@ struct Queue {
     jobs: VecDeque<Job>,
     /// Worker threads alive, at most `max_threads`.
     threads: usize,
-    /// Workers waiting for a job.
-    waiting: usize,
-    /// Waiting workers woken for a queued job that have not looked at the queue yet:
-    /// a job finds a waiting worker of its own only while `waiting > woken`, else it
-    /// gets a new thread, so it never waits behind a busy worker (which may be a
-    /// handler blocked on a call that this very job must answer).
-    woken: usize,
+    /// Workers waiting for a job, the one idle the shortest time last. A job takes
+    /// one out and wakes it; a job that finds none gets a new thread, so it never
+    /// waits behind a busy worker (which may be a handler blocked on a call that this
+    /// very job must answer).
+    idle: Vec<Arc<IdleWorker>>,
     shut_down: bool,
+}
+
+/// What an idle worker sleeps on, its own so that a job wakes the one it chose.
+#[derive(Default)]
+struct IdleWorker {
+    job_queued: Condvar,
+}
+
+impl Wake for IdleWorker {
+    fn wake(&self) {
+        self.job_queued.notify_one();
+    }
 }
 
 /// An elastic thread pool; cloning shares the pool.
@@ -54,8 +67,8 @@ pub(crate) struct WorkerPool {
 
 /// Who runs a job just queued.
 enum Runner {
-    /// A waiting worker, to be woken.
-    Waiting,
+    /// This waiting worker, to be woken.
+    Waiting(Arc<IdleWorker>),
     /// A new worker thread.
     New,
     /// Every thread the cap allows is busy: the first to finish.
@@ -67,7 +80,6 @@ impl WorkerPool {
     pub fn new(name: &str, max_threads: usize, idle_timeout: Duration) -> Self {
         let shared = Shared {
             queue: Mutex::new(Queue::default()),
-            job_queued: Condvar::new(),
             max_threads: max_threads.max(1),
             idle_timeout,
             name: name.to_owned(),
@@ -84,9 +96,8 @@ impl WorkerPool {
         let runner = {
             let mut queue = shared.queue.lock();
             queue.jobs.push_back(Box::new(job));
-            if queue.waiting > queue.woken {
-                queue.woken += 1;
-                Runner::Waiting
+            if let Some(worker) = queue.idle.pop() {
+                Runner::Waiting(worker)
             } else if queue.threads < shared.max_threads {
                 queue.threads += 1;
                 Runner::New
@@ -95,7 +106,7 @@ impl WorkerPool {
             }
         };
         match runner {
-            Runner::Waiting => wake(shared),
+            Runner::Waiting(worker) => wake(&worker),
             Runner::New => self.spawn_worker(),
             Runner::Busy => log::warn!(
                 "{}: all {} handler threads are busy; the job waits",
@@ -108,8 +119,14 @@ impl WorkerPool {
     /// From now on, workers exit as soon as no job is queued: jobs already queued
     /// still run, and threads do not wait out their idle timeout.
     pub fn shut_down(&self) {
-        self.shared.queue.lock().shut_down = true;
-        self.shared.job_queued.notify_all();
+        let idle = {
+            let mut queue = self.shared.queue.lock();
+            queue.shut_down = true;
+            std::mem::take(&mut queue.idle)
+        };
+        for worker in &idle {
+            wake(worker);
+        }
     }
 
     /// Worker threads alive now.
@@ -132,15 +149,10 @@ impl WorkerPool {
     }
 }
 
-impl Wake for Shared {
-    fn wake(&self) {
-        self.job_queued.notify_one();
-    }
-}
-
 impl Shared {
     fn run(&self) {
-        while let Some(job) = self.next_job() {
+        let me = Arc::new(IdleWorker::default());
+        while let Some(job) = self.next_job(&me) {
             job();
         }
     }
@@ -148,7 +160,7 @@ impl Shared {
     /// Waits for the next job; `None` when the worker stayed idle long enough to exit,
     /// or the pool is shut down and no job is queued. The worker is no longer counted
     /// in `threads` then.
-    fn next_job(&self) -> Option<Job> {
+    fn next_job(&self, me: &Arc<IdleWorker>) -> Option<Job> {
         let mut queue = self.queue.lock();
         let deadline = Instant::now() + self.idle_timeout;
         loop {
@@ -159,13 +171,19 @@ impl Shared {
                 queue.threads -= 1;
                 return None;
             }
-            queue.waiting += 1;
-            let timed_out = self.job_queued.wait_until(&mut queue, deadline).timed_out();
-            queue.waiting -= 1;
-            // This worker looks at the queue now, whether it was the one woken or not
-            // (a notification may also go to a worker that is timing out).
-            queue.woken = queue.woken.saturating_sub(1);
-            if timed_out && queue.jobs.is_empty() {
+            queue.idle.push(Arc::clone(me));
+            let timed_out = me.job_queued.wait_until(&mut queue, deadline).timed_out();
+            // Still in `idle`: nobody chose this worker (it timed out, or woke for no
+            // reason). Taken out: a job or the shut-down did, and it must look at the
+            // queue, even if it timed out at the same moment.
+            let chosen = match queue.idle.iter().rposition(|idle| Arc::ptr_eq(idle, me)) {
+                Some(at) => {
+                    queue.idle.remove(at);
+                    false
+                }
+                None => true,
+            };
+            if timed_out && !chosen && queue.jobs.is_empty() {
                 queue.threads -= 1;
                 return None;
             }
@@ -244,7 +262,7 @@ mod tests {
             pool.execute(move || tx.send(round).expect("send"));
             assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(round));
             // Wait until the worker is idle again, so the next job finds it.
-            assert!(wait_until(|| pool.shared.queue.lock().waiting == 1));
+            assert!(wait_until(|| pool.shared.queue.lock().idle.len() == 1));
         }
         assert_eq!(pool.threads(), 1);
     }
@@ -294,6 +312,34 @@ mod tests {
         assert!(wait_until(|| pool.threads() == 0), "the worker idles out");
         pool.execute(move || tx.send("later").expect("send"));
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok("later"));
+    }
+
+    /// A burst brings workers; under the steady trickle that follows, the one idle the
+    /// shortest time takes each job, so the others time out. (Woken in turn, each
+    /// would get a job every 8 × 10 ms, well within its idle time, and all 8 stay.)
+    #[test]
+    fn workers_a_burst_brought_retire_under_a_steady_trickle() {
+        let pool = WorkerPool::new("test", 16, Duration::from_millis(300));
+        let (release, held) = mpsc::channel::<()>();
+        let held = Arc::new(std::sync::Mutex::new(held));
+        for _ in 0..8 {
+            let held = Arc::clone(&held);
+            pool.execute(move || {
+                let _released = held.lock().expect("held").recv();
+            });
+        }
+        assert!(wait_until(|| pool.threads() == 8));
+        drop(release);
+        let trickle_until = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < trickle_until {
+            pool.execute(|| {});
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let threads = pool.threads();
+        assert!(
+            threads <= 3,
+            "{threads} workers stayed for a trickle of jobs"
+        );
     }
 
     #[test]
@@ -362,7 +408,7 @@ mod loom_tests {
             thread::yield_now();
         }
         let queue = pool.shared.queue.lock();
-        assert_eq!((queue.waiting, queue.woken, queue.jobs.len()), (0, 0, 0));
+        assert_eq!((queue.idle.len(), queue.jobs.len()), (0, 0));
     }
 
     #[test]
