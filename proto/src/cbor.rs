@@ -30,7 +30,7 @@ pub(crate) fn encode(value: &Value) -> std::result::Result<Vec<u8>, CodecError> 
         serializer: Serializer::Cbor,
         detail: e.to_string(),
     })?;
-    Ok(crate::codec::finished(out))
+    Ok(out)
 }
 
 /// Decodes exactly one CBOR value filling all of `bytes`.

@@ -284,11 +284,12 @@ impl Serializer {
     /// # Ok::<(), izaber_wamp_proto::CodecError>(())
     /// ```
     pub fn encode_value(self, value: &Value) -> Result<Vec<u8>, CodecError> {
-        match self {
+        let frame = match self {
             Serializer::Json => encode_json(value),
             Serializer::MsgPack => msgpack::encode(value),
             Serializer::Cbor => cbor::encode(value),
-        }
+        };
+        frame.map(finished)
     }
 
     /// Decodes one frame into a message.
@@ -387,7 +388,7 @@ const SHRINK_ABOVE: usize = 64 * 1024;
 /// nothing (the allocator trims it or remaps it), and the common, short frame pays one
 /// comparison. (Sizing the buffer up front instead would mean walking every value
 /// before encoding it, which costs a short message two thirds of its encoding.)
-pub(crate) fn finished(mut frame: Vec<u8>) -> Vec<u8> {
+fn finished(mut frame: Vec<u8>) -> Vec<u8> {
     if frame.len() >= SHRINK_ABOVE && frame.capacity() - frame.len() > frame.len() / 8 {
         frame.shrink_to_fit();
     }
@@ -397,7 +398,7 @@ pub(crate) fn finished(mut frame: Vec<u8>) -> Vec<u8> {
 fn encode_json(value: &Value) -> Result<Vec<u8>, CodecError> {
     let mut out = output_buffer();
     write_json(value, &mut out)
-        .map(|()| finished(out))
+        .map(|()| out)
         .map_err(|detail| CodecError::Unencodable {
             serializer: Serializer::Json,
             detail,

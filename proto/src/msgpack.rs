@@ -19,7 +19,7 @@ pub(crate) fn encode(value: &Value) -> std::result::Result<Vec<u8>, CodecError> 
         serializer: Serializer::MsgPack,
         detail: e.to_string(),
     })?;
-    Ok(crate::codec::finished(out))
+    Ok(out)
 }
 
 /// Decodes exactly one MessagePack value filling all of `bytes`.
