@@ -173,8 +173,9 @@
 //! `serde` (arguments and results are `Serialize`/`Deserialize`). No type of the I/O
 //! crates underneath (mio, tungstenite, rustls) is part of it.
 #![warn(missing_docs)]
-// One module may opt out, with its reasons: `event_loop::lead`'s own epoll instance
-// and eventfd, and its exclusive registration of the socket, which mio does not offer.
+// One module may opt out, with its reasons: `event_loop::lead::poller`, the leaders'
+// own epoll instance and eventfd, and the socket's exclusive registration, which mio
+// does not offer.
 #![deny(unsafe_code)]
 
 pub mod client;
